@@ -1,0 +1,5 @@
+import { CreateTenancy1764000000000 } from './1764000000000-CreateTenancy';
+import { CreateTerminalDevices1764000100000 } from './1764000100000-CreateTerminalDevices';
+
+/** Every migration, in order. New ones are appended here (the app and the CLI both read this list). */
+export const migrations = [CreateTenancy1764000000000, CreateTerminalDevices1764000100000];

@@ -1,0 +1,83 @@
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import type { Config } from '../config';
+
+/** The only algorithm accepted; pinned so `alg: none` or an algorithm swap can never verify. */
+export const JWT_ALG = 'HS256';
+export const JWT_ISSUER = 'terminal-hub';
+
+interface StoredKey {
+  kid: string;
+  secret: string;
+}
+
+/**
+ * The signing keys, imported once as KeyObjects. Tokens are signed with the active key and carry its `kid`;
+ * any configured key verifies, so a rotation (add a new key, make it active, keep the old one listed) keeps
+ * issued tokens valid. With no JWT_KEYS, a key is generated once into DATA_DIR/jwt-keys.json (mode 0600).
+ */
+export class Keyring {
+  private constructor(
+    private readonly keys: Map<string, KeyObject>,
+    readonly activeKid: string,
+  ) {}
+
+  static load(config: Pick<Config, 'jwtKeys' | 'jwtActiveKid' | 'dataDir'>): Keyring {
+    const list = config.jwtKeys ?? readOrCreateKeyFile(config.dataDir).map((k) => ({ kid: k.kid, secret: Buffer.from(k.secret, 'base64url') }));
+    const keys = new Map(list.map((k) => [k.kid, createSecretKey(k.secret)]));
+    return new Keyring(keys, config.jwtActiveKid ?? list[0].kid);
+  }
+
+  sign(claims: JWTPayload, opts: { typ: string; audience: string; subject: string; jti: string; expiresAt: Date }): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: JWT_ALG, typ: opts.typ, kid: this.activeKid })
+      .setIssuer(JWT_ISSUER)
+      .setAudience(opts.audience)
+      .setSubject(opts.subject)
+      .setJti(opts.jti)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(opts.expiresAt.getTime() / 1000))
+      .sign(this.keys.get(this.activeKid)!);
+  }
+
+  /** Signature, algorithm, typ, iss, aud, exp and required claims; throws jose errors. */
+  verify(token: string, opts: { typ: string; audience: string }) {
+    return jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid ? this.keys.get(header.kid) : undefined;
+        if (!key) throw new Error('unknown kid');
+        return key;
+      },
+      {
+        algorithms: [JWT_ALG],
+        issuer: JWT_ISSUER,
+        audience: opts.audience,
+        typ: opts.typ,
+        requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
+      },
+    );
+  }
+}
+
+function readOrCreateKeyFile(dataDir: string): StoredKey[] {
+  const file = path.join(dataDir, 'jwt-keys.json');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const key: StoredKey = { kid: `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`, secret: randomBytes(32).toString('base64url') };
+  // Written whole to a temporary file, then linked into place: link fails if the file exists, so two processes
+  // starting on one DATA_DIR agree on the key (the second reads the first one's file), and nobody reads half a file.
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify({ keys: [key] }, null, 2) + '\n', { mode: 0o600 });
+  try {
+    fs.linkSync(tmp, file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  } finally {
+    fs.unlinkSync(tmp);
+  }
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { keys: StoredKey[] };
+  if (!Array.isArray(stored.keys) || stored.keys.length === 0) throw new Error(`${file} holds no keys`);
+  return stored.keys;
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { decodeProtectedHeader, errors as joseErrors } from 'jose';
+import type { DataSource } from 'typeorm';
+import { TerminalDevice } from '../devices/entities';
+import { AppError } from '../http/errors';
+import { User, UserStore, type Role } from '../tenancy/entities';
+import type { Keyring } from './keyring';
+
+/** Two token kinds, told apart by `typ` and `aud` so that neither passes as the other (RFC 8725 §3.11, §3.12). */
+export const USER_TOKEN = { typ: 'th-user+jwt', audience: 'terminal-hub:portal' } as const;
+export const DEVICE_TOKEN = { typ: 'th-device+jwt', audience: 'terminal-hub:store-api' } as const;
+
+export interface UserPrincipal {
+  kind: 'user';
+  id: number;
+  email: string;
+  role: Role;
+  merchantId: number | null;
+  /** Stores a store_staff user is assigned to (empty for other roles). */
+  storeIds: number[];
+}
+
+export interface DevicePrincipal {
+  kind: 'device';
+  id: number;
+  device: TerminalDevice;
+  /** The token's expiry, for timers that drop a socket when it passes. */
+  expiresAt: Date;
+}
+
+export type Principal = UserPrincipal | DevicePrincipal;
+
+export interface DeviceTokenClaims {
+  store_code: string;
+  merchant_id: number;
+}
+
+export class Tokens {
+  constructor(
+    private readonly keyring: Keyring,
+    private readonly db: DataSource,
+    private readonly userTtlMs: number,
+  ) {}
+
+  async createUserToken(user: Pick<User, 'id' | 'role'>): Promise<{ token: string; expiresAt: Date }> {
+    const expiresAt = new Date(Math.floor((Date.now() + this.userTtlMs) / 1000) * 1000);
+    const token = await this.keyring.sign({ role: user.role }, { ...USER_TOKEN, subject: String(user.id), jti: randomUUID(), expiresAt });
+    return { token, expiresAt };
+  }
+
+  /** A device token whose `exp` is exactly the row's `expires_at` (whole seconds). */
+  createDeviceToken(device: Pick<TerminalDevice, 'id' | 'jti' | 'expiresAt' | 'merchantId'>, storeCode: string): Promise<string> {
+    const claims: DeviceTokenClaims = { store_code: storeCode, merchant_id: device.merchantId };
+    return this.keyring.sign({ ...claims }, { ...DEVICE_TOKEN, subject: String(device.id), jti: device.jti, expiresAt: device.expiresAt });
+  }
+
+  /** Turns a bearer token into a typed principal, or throws the contract's 401 code. Used by REST and sockets alike. */
+  async principalFromToken(token: string): Promise<Principal> {
+    let typ: unknown;
+    try {
+      typ = decodeProtectedHeader(token).typ;
+    } catch {
+      throw new AppError('INVALID_TOKEN');
+    }
+    if (typ === USER_TOKEN.typ) return this.verifyUserToken(token);
+    if (typ === DEVICE_TOKEN.typ) return this.verifyDeviceToken(token);
+    throw new AppError('INVALID_TOKEN');
+  }
+
+  async verifyUserToken(token: string): Promise<UserPrincipal> {
+    let sub: string | undefined;
+    try {
+      sub = (await this.keyring.verify(token, USER_TOKEN)).payload.sub;
+    } catch (err) {
+      throw new AppError(err instanceof joseErrors.JWTExpired ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
+    }
+    const user = await this.db.getRepository(User).findOneBy({ id: toId(sub) });
+    if (!user) throw new AppError('INVALID_TOKEN');
+    const storeIds = user.role === 'store_staff' ? (await this.db.getRepository(UserStore).findBy({ userId: user.id })).map((s) => s.storeId) : [];
+    return { kind: 'user', id: user.id, email: user.email, role: user.role, merchantId: user.merchantId, storeIds };
+  }
+
+  /**
+   * Signature and claims, then the row by `jti`: unknown → INVALID_TOKEN, revoked → TERMINAL_DEVICE_REVOKED,
+   * expired → TERMINAL_DEVICE_EXPIRED. The row is read on every call (one indexed lookup, no cache), so a revoke
+   * is refused on the very next request on every node.
+   */
+  async verifyDeviceToken(token: string): Promise<DevicePrincipal> {
+    let payload: { sub?: string; jti?: string };
+    let jwtExpired = false;
+    try {
+      payload = (await this.keyring.verify(token, DEVICE_TOKEN)).payload;
+    } catch (err) {
+      // jose checks the signature before the claims: an expired token here is genuine, so its row still decides
+      // between revoked and expired.
+      if (!(err instanceof joseErrors.JWTExpired) || !(err.payload as { jti?: string }).jti) throw new AppError('INVALID_TOKEN');
+      payload = err.payload as { sub?: string; jti?: string };
+      jwtExpired = true;
+    }
+    const device = await this.db.getRepository(TerminalDevice).findOneBy({ jti: String(payload.jti) });
+    if (!device || String(device.id) !== payload.sub) throw new AppError('INVALID_TOKEN');
+    if (device.revokedAt) throw new AppError('TERMINAL_DEVICE_REVOKED');
+    if (jwtExpired || device.expiresAt.getTime() <= Date.now()) throw new AppError('TERMINAL_DEVICE_EXPIRED');
+    return { kind: 'device', id: device.id, device, expiresAt: device.expiresAt };
+  }
+}
+
+function toId(sub: string | undefined): number {
+  const id = Number(sub);
+  if (!Number.isSafeInteger(id) || id <= 0) throw new AppError('INVALID_TOKEN');
+  return id;
+}

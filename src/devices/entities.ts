@@ -1,0 +1,34 @@
+import { Entity, Index } from 'typeorm';
+import { DateColumn, IdColumn, IntColumn, TextColumn } from '../db/columns';
+
+export type DeviceStatus = 'active' | 'revoked' | 'expired';
+
+/**
+ * A paired POS tablet bound to one store of one merchant. The row keeps only the `jti` of the device token;
+ * the token itself is shown once at pairing (or reissue) and never stored.
+ */
+@Entity('loyalty_terminal_devices')
+@Index('idx_loyalty_terminal_devices_store_active', ['storeId', 'revokedAt'])
+export class TerminalDevice {
+  @IdColumn() id: number;
+  @IntColumn({ name: 'merchant_id' }) merchantId: number;
+  @IntColumn({ name: 'store_id' }) storeId: number;
+  @TextColumn(100) label: string;
+  @TextColumn(36, { unique: true }) jti: string;
+  @DateColumn({ name: 'expires_at' }) expiresAt: Date;
+  @DateColumn({ name: 'last_seen_at', nullable: true }) lastSeenAt: Date | null;
+  @TextColumn(45, { name: 'last_seen_ip', nullable: true }) lastSeenIp: string | null;
+  @DateColumn({ name: 'revoked_at', nullable: true }) revokedAt: Date | null;
+  @IntColumn({ name: 'revoked_by_id', nullable: true }) revokedById: number | null;
+  @TextColumn(255, { name: 'revoked_reason', nullable: true }) revokedReason: string | null;
+  @IntColumn({ name: 'created_by_id', nullable: true }) createdById: number | null;
+  @DateColumn({ name: 'expiry_warned_at', nullable: true }) expiryWarnedAt: Date | null;
+  @DateColumn({ name: 'created_at' }) createdAt: Date;
+  @DateColumn({ name: 'updated_at' }) updatedAt: Date;
+}
+
+export function deviceStatus(d: Pick<TerminalDevice, 'revokedAt' | 'expiresAt'>, now = new Date()): DeviceStatus {
+  if (d.revokedAt) return 'revoked';
+  if (d.expiresAt.getTime() <= now.getTime()) return 'expired';
+  return 'active';
+}

@@ -1,0 +1,34 @@
+import { EventEmitter } from 'node:events';
+import type { TerminalDevice } from './devices/entities';
+import type { Logger } from './logger';
+
+/**
+ * Typed in-process domain events. Domain modules publish; realtime/ (and anything else) subscribes.
+ * A listener that throws is logged, never fails the request that published the event.
+ */
+export interface DomainEventMap {
+  'device.paired': { device: TerminalDevice };
+  'device.updated': { device: TerminalDevice };
+  'device.revoked': { device: TerminalDevice };
+  'device.reissued': { device: TerminalDevice; previousJti: string };
+  'device.expiring': { device: TerminalDevice };
+}
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+  constructor(private readonly logger: Logger) {
+    this.emitter.setMaxListeners(50);
+  }
+
+  on<K extends keyof DomainEventMap>(name: K, listener: (e: DomainEventMap[K]) => void | Promise<void>): void {
+    this.emitter.on(name, (e: DomainEventMap[K]) => {
+      Promise.resolve()
+        .then(() => listener(e))
+        .catch((err) => this.logger.error({ err, event: name }, 'domain event listener failed'));
+    });
+  }
+
+  emit<K extends keyof DomainEventMap>(name: K, event: DomainEventMap[K]): void {
+    this.emitter.emit(name, event);
+  }
+}

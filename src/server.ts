@@ -1,0 +1,63 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Keyring } from './auth/keyring';
+import { Tokens } from './auth/tokens';
+import type { Config } from './config';
+import type { AppContext } from './context';
+import { openDatabase } from './db/open';
+import { DeviceService } from './devices/service';
+import { EventBus } from './events';
+import { createApp, type Mount } from './http/app';
+import { createLogger, type Logger } from './logger';
+import { Metrics } from './metrics';
+import { nobodyOnline } from './presence';
+import { TenancyService } from './tenancy/service';
+
+export interface TerminalHub {
+  ctx: AppContext;
+  httpServer: http.Server;
+  mounts: Mount[];
+  /** Listens on config.port (0: any free port) and returns the port. */
+  listen(port?: number): Promise<number>;
+  /** Graceful: stops accepting, closes sockets and jobs, flushes, closes the database. */
+  close(): Promise<void>;
+}
+
+/** The composition root: config → database → services → HTTP app. main.ts and the tests both build the server here. */
+export async function createServer(config: Config, opts: { logger?: Logger } = {}): Promise<TerminalHub> {
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const keyring = Keyring.load(config);
+  const db = await openDatabase(config);
+  const metrics = new Metrics();
+  const events = new EventBus(logger);
+  const tokens = new Tokens(keyring, db, config.userTokenTtlMs);
+  const tenancy = new TenancyService(db);
+  const devices = new DeviceService(db, tokens, events, config, nobodyOnline);
+  const ctx: AppContext = { config, db, logger, events, metrics, keyring, tokens, tenancy, devices, readiness: [] };
+
+  const { app, mounts } = createApp(ctx);
+  const httpServer = http.createServer(app);
+  httpServer.keepAliveTimeout = 65_000;
+  httpServer.headersTimeout = 66_000;
+
+  let closed = false;
+  return {
+    ctx,
+    httpServer,
+    mounts,
+    listen: (port = config.port) =>
+      new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        httpServer.listen(port, () => resolve((httpServer.address() as AddressInfo).port));
+      }),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+      await db.destroy();
+    },
+  };
+}
