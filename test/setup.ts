@@ -1,0 +1,4 @@
+import 'reflect-metadata';
+import chai from 'chai';
+
+chai.config.truncateThreshold = 0;
