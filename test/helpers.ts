@@ -6,7 +6,7 @@ import request from 'supertest';
 import { loadConfig, type Config } from '../src/config';
 import { createServer, type TerminalHub } from '../src/server';
 
-/** The database the suite runs on: TEST_DATABASE_URL or DATABASE_URL (MariaDB in CI's second pass), else SQLite. */
+/** The database (and Redis) the suite runs on: MariaDB + Redis in CI's second pass, else embedded SQLite and no Redis. */
 export const DATABASE_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
 export const REDIS_URL = process.env.TEST_REDIS_URL || process.env.REDIS_URL || undefined;
 export const onMysql = Boolean(DATABASE_URL);
@@ -24,6 +24,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     PORT: '0',
     LOG_LEVEL: 'silent',
     DATABASE_URL,
+    REDIS_URL,
     ...overrides,
   };
 }
