@@ -1,36 +1,9 @@
-import 'reflect-metadata';
-import path from 'node:path';
-import { DataSource } from 'typeorm';
-import { loadConfig, type Config } from './src/config';
-import { entities } from './src/db/entities';
-import { migrations } from './migrations';
+import { loadConfig } from './src/config';
+import { createDataSource } from './src/db/data-source';
 
 /**
- * The one TypeORM data source factory, used by the app (src/server.ts) and the TypeORM CLI (default export).
- * No DATABASE_URL: an embedded SQLite file under DATA_DIR (WAL, foreign keys on).
- * DATABASE_URL=mysql://…: MySQL/MariaDB through mysql2, UTC on the wire, a pool of DATABASE_POOL_SIZE.
- * Never synchronize: the schema is the migrations'.
+ * The TypeORM data source for the CLI (`npm run migration:run`, `migration:generate`, …): the same factory the
+ * app uses, fed by the same environment variables (DATABASE_URL, or the embedded SQLite file under DATA_DIR).
  */
-export function createDataSource(config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'>): DataSource {
-  const common = { entities, migrations, synchronize: false, migrationsRun: false, migrationsTransactionMode: 'each' as const, logging: false };
-  if (config.databaseUrl) {
-    return new DataSource({
-      ...common,
-      type: 'mysql',
-      url: config.databaseUrl.replace(/^mariadb:/, 'mysql:'),
-      timezone: 'Z',
-      charset: 'utf8mb4_unicode_ci',
-      poolSize: config.databasePoolSize,
-      extra: { connectionLimit: config.databasePoolSize, enableKeepAlive: true },
-    });
-  }
-  return new DataSource({
-    ...common,
-    type: 'better-sqlite3',
-    database: path.join(config.dataDir, 'terminal-hub.sqlite'),
-    enableWAL: true,
-    timeout: 10_000,
-  });
-}
-
+export { createDataSource };
 export default createDataSource(loadConfig(process.env));

@@ -107,12 +107,16 @@ export class TenancyService {
     return this.users.countBy({ role: 'admin' });
   }
 
+  async setPassword(userId: number, password: string): Promise<void> {
+    await this.users.update({ id: userId }, { passwordHash: await hashPassword(password), updatedAt: new Date() });
+  }
+
   /** Creates the admin, or sets the password of an existing admin with that email (operator CLI). */
   async upsertAdmin(email: string, password: string): Promise<{ user: User; created: boolean }> {
     const existing = await this.users.findOneBy({ email: email.toLowerCase() });
     if (existing) {
       if (existing.role !== 'admin') throw conflict('email_taken');
-      await this.users.update({ id: existing.id }, { passwordHash: await hashPassword(password), updatedAt: new Date() });
+      await this.setPassword(existing.id, password);
       return { user: existing, created: false };
     }
     return { user: (await this.createUser(null, { email, password, role: 'admin' })).user, created: true };

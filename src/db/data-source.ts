@@ -1,0 +1,35 @@
+import 'reflect-metadata';
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import type { Config } from '../config';
+import { entities } from './entities';
+import { migrations } from '../../migrations';
+
+/**
+ * The one TypeORM data source factory, used by the app (src/db/open.ts) and the TypeORM CLI (ormconfig.ts).
+ * No DATABASE_URL: an embedded SQLite file under DATA_DIR (WAL, foreign keys on).
+ * DATABASE_URL=mysql://…: MySQL/MariaDB through mysql2, UTC on the wire, a pool of DATABASE_POOL_SIZE.
+ * Never synchronize: the schema is the migrations'.
+ */
+export function createDataSource(config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'>): DataSource {
+  const common = { entities, migrations, synchronize: false, migrationsRun: false, migrationsTransactionMode: 'each' as const, logging: false };
+  if (config.databaseUrl) {
+    return new DataSource({
+      ...common,
+      type: 'mysql',
+      url: config.databaseUrl.replace(/^mariadb:/, 'mysql:'),
+      timezone: 'Z',
+      charset: 'utf8mb4_unicode_ci',
+      poolSize: config.databasePoolSize,
+      extra: { connectionLimit: config.databasePoolSize, enableKeepAlive: true },
+    });
+  }
+  return new DataSource({
+    ...common,
+    type: 'better-sqlite3',
+    database: path.join(config.dataDir, 'terminal-hub.sqlite'),
+    enableWAL: true,
+    timeout: 10_000,
+  });
+}
+
