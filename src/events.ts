@@ -16,19 +16,27 @@ export interface DomainEventMap {
 
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  private readonly pending = new Set<Promise<void>>();
   constructor(private readonly logger: Logger) {
     this.emitter.setMaxListeners(50);
   }
 
   on<K extends keyof DomainEventMap>(name: K, listener: (e: DomainEventMap[K]) => void | Promise<void>): void {
     this.emitter.on(name, (e: DomainEventMap[K]) => {
-      Promise.resolve()
+      const run = Promise.resolve()
         .then(() => listener(e))
-        .catch((err) => this.logger.error({ err, event: name }, 'domain event listener failed'));
+        .catch((err) => this.logger.error({ err, event: name }, 'domain event listener failed'))
+        .finally(() => this.pending.delete(run));
+      this.pending.add(run);
     });
   }
 
   emit<K extends keyof DomainEventMap>(name: K, event: DomainEventMap[K]): void {
     this.emitter.emit(name, event);
+  }
+
+  /** Resolves once every listener started so far has finished (shutdown, one-shot commands). */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 }

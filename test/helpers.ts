@@ -93,7 +93,7 @@ export async function staffToken(t: TestHub, admin: string, tenant: Tenant, stor
 }
 
 /** Pairs a device through the merchant portal; returns the device and its one-time token. */
-export async function pairDevice(t: TestHub, tenant: Tenant, storeIndex = 0, label = 'Counter 1'): Promise<{ id: number; token: string; body: any }> {
+export async function pairDevice(t: Pick<TestHub, 'http'>, tenant: Tenant, storeIndex = 0, label = 'Counter 1'): Promise<{ id: number; token: string; body: any }> {
   const res = await t.http.post('/api/v1/merchants/loyalty/devices').set(bearer(tenant.merchantToken)).send({ store_id: tenant.stores[storeIndex].id, label }).expect(201);
   return { id: res.body.device.id, token: res.body.pairing.auth_token, body: res.body };
 }

@@ -33,7 +33,7 @@ describe('operations: health, readiness, metrics, OpenAPI', () => {
 
     const mounted = new Set<string>();
     for (const { path, router } of t.hub.mounts) {
-      for (const layer of (router as unknown as { stack: { route?: { path: string; methods: Record<string, boolean> } }[] }).stack) {
+      for (const layer of (router as unknown as { stack?: { route?: { path: string; methods: Record<string, boolean> } }[] }).stack ?? []) {
         if (!layer.route) continue;
         for (const method of Object.keys(layer.route.methods)) {
           const full = `${path === '/' ? '' : path}${layer.route.path === '/' && path !== '/' ? '' : layer.route.path}`;
@@ -45,7 +45,7 @@ describe('operations: health, readiness, metrics, OpenAPI', () => {
     expect([...mounted].filter((r) => !documented.has(r)), 'mounted but not documented').to.deep.equal([]);
     expect([...documented].filter((r) => !mounted.has(r)), 'documented but not mounted').to.deep.equal([]);
     // Routers are only reached through recorded mounts: nothing is mounted on the app behind the walk's back.
-    const appStack = (t.hub.httpServer.listeners('request')[0] as unknown as { router: { stack: { route?: unknown }[] } }).router.stack;
+    const appStack = (t.hub.app as unknown as { router: { stack: { route?: unknown }[] } }).router.stack;
     expect(appStack.filter((l) => l.route)).to.have.length(0);
     for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { summary?: string; responses?: object }>>)) {
       for (const [m, op] of Object.entries(ops)) expect(op.summary, `${m} ${path}`).to.be.a('string').and.not.empty;
