@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import jsQR from 'jsqr';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { bearer, PASSWORD, uniq, type Tenant, type TestHub } from '../helpers';
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+/** Debian's chromium, headless, quiet. */
+export const launchChromium = (): Promise<Browser> =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+
+/**
+ * For a mocha `before(function () {...})`: without chromium the suite fails in CI and is skipped elsewhere.
+ */
+export async function launchBrowser(ctx: Mocha.Context): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    if (process.env.CI) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package`);
+    ctx.skip();
+  }
+  return launchChromium();
+}
+
+export interface PageProbe {
+  page: Page;
+  context: BrowserContext;
+  /** Console errors, uncaught exceptions and CSP violations seen so far: a page that works has none. */
+  problems: string[];
+}
+
+/** A fresh browser context (own sessionStorage and localStorage) and page, watching for errors. */
+export async function openPage(browser: Browser, opts: { locale?: string } = {}): Promise<PageProbe> {
+  const context = await browser.newContext({ locale: opts.locale ?? 'en-GB', viewport: { width: 1280, height: 860 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    // A refused request (a wrong password's 401, say) is logged by the browser itself: not a fault of the page.
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return { page, context, problems };
+}
+
+/** A user of the given role with a known password (admins through the service, merchant users through the admin API). */
+export async function adminUser(t: TestHub): Promise<{ email: string; id: number }> {
+  const email = `${uniq('admin-')}@example.com`;
+  const { user } = await t.hub.ctx.tenancy.createUser(null, { email, password: PASSWORD, role: 'admin' });
+  return { email, id: user.id };
+}
+
+export async function merchantUser(t: TestHub, admin: string, tenant: Tenant): Promise<{ email: string }> {
+  const email = `${uniq('owner-')}@example.com`;
+  await t.http.post(`/api/v1/admin/merchants/${tenant.merchantId}/users`).set(bearer(admin)).send({ email, password: PASSWORD, role: 'merchant' }).expect(201);
+  return { email };
+}
+
+/** Signs in through the login page and waits for the page the role lands on. */
+export async function signIn(page: Page, baseUrl: string, email: string, landing: RegExp): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(landing);
+}
+
+/** Decodes a QR code from PNG bytes. */
+export function decodeQr(png: Buffer): string | undefined {
+  const img = PNG.sync.read(png);
+  return jsQR(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length), img.width, img.height)?.data;
+}
+
+/** Everything a page holds that a script could read back: its DOM, its storage and its Alpine components' state. */
+export async function pageMemory(page: Page): Promise<string> {
+  const state = await page.evaluate(() => {
+    const w = window as unknown as { Alpine: { $data(el: Element): object } };
+    const components = Array.from(document.querySelectorAll('[x-data]')).map((el) => JSON.stringify(w.Alpine.$data(el)));
+    return JSON.stringify({ components, session: { ...sessionStorage }, local: { ...localStorage } });
+  });
+  return (await page.content()) + state;
+}
