@@ -1,5 +1,6 @@
 import { CreateTenancy1764000000000 } from './1764000000000-CreateTenancy';
 import { CreateTerminalDevices1764000100000 } from './1764000100000-CreateTerminalDevices';
+import { CreateLoyalty1764000200000 } from './1764000200000-CreateLoyalty';
 
 /** Every migration, in order. New ones are appended here (the app and the CLI both read this list). */
-export const migrations = [CreateTenancy1764000000000, CreateTerminalDevices1764000100000];
+export const migrations = [CreateTenancy1764000000000, CreateTerminalDevices1764000100000, CreateLoyalty1764000200000];

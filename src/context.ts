@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { DeviceService } from './devices/service';
 import type { EventBus } from './events';
 import type { Logger } from './logger';
+import type { LoyaltyService } from './loyalty/service';
 import type { Metrics } from './metrics';
 import type { TenancyService } from './tenancy/service';
 
@@ -19,6 +20,7 @@ export interface AppContext {
   tokens: Tokens;
   tenancy: TenancyService;
   devices: DeviceService;
+  loyalty: LoyaltyService;
   /** Extra readiness checks (Redis, when configured). */
   readiness: Array<() => Promise<void>>;
 }

@@ -2,5 +2,3 @@
 export interface PresenceReader {
   onlineDeviceIds(deviceIds: number[]): Promise<Set<number>>;
 }
-
-export const nobodyOnline: PresenceReader = { onlineDeviceIds: async () => new Set() };

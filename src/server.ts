@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Keyring } from './auth/keyring';
@@ -8,15 +9,19 @@ import { openDatabase } from './db/open';
 import { DeviceService } from './devices/service';
 import { EventBus } from './events';
 import { createApp, type Mount } from './http/app';
+import { startJobs, type Jobs } from './jobs';
 import { createLogger, type Logger } from './logger';
+import { LoyaltyService } from './loyalty/service';
 import { Metrics } from './metrics';
-import { nobodyOnline } from './presence';
+import { createRealtime } from './realtime';
 import { TenancyService } from './tenancy/service';
 
 export interface TerminalHub {
   ctx: AppContext;
+  app: Express;
   httpServer: http.Server;
   mounts: Mount[];
+  jobs: Jobs;
   /** Listens on config.port (0: any free port) and returns the port. */
   listen(port?: number): Promise<number>;
   /** Graceful: stops accepting, closes sockets and jobs, flushes, closes the database. */
@@ -24,7 +29,7 @@ export interface TerminalHub {
 }
 
 /** The composition root: config → database → services → HTTP app. main.ts and the tests both build the server here. */
-export async function createServer(config: Config, opts: { logger?: Logger } = {}): Promise<TerminalHub> {
+export async function createServer(config: Config, opts: { logger?: Logger; scheduleJobs?: boolean } = {}): Promise<TerminalHub> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const keyring = Keyring.load(config);
   const db = await openDatabase(config);
@@ -32,19 +37,25 @@ export async function createServer(config: Config, opts: { logger?: Logger } = {
   const events = new EventBus(logger);
   const tokens = new Tokens(keyring, db, config.userTokenTtlMs);
   const tenancy = new TenancyService(db);
-  const devices = new DeviceService(db, tokens, events, config, nobodyOnline);
-  const ctx: AppContext = { config, db, logger, events, metrics, keyring, tokens, tenancy, devices, readiness: [] };
+  const realtime = createRealtime(config, logger);
+  const devices = new DeviceService(db, tokens, events, config, realtime.presence);
+  const loyalty = new LoyaltyService(db);
+  const ctx: AppContext = { config, db, logger, events, metrics, keyring, tokens, tenancy, devices, loyalty, readiness: [] };
 
   const { app, mounts } = createApp(ctx);
   const httpServer = http.createServer(app);
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
+  await realtime.attach(httpServer, ctx);
+  const jobs = startJobs(ctx, { schedule: opts.scheduleJobs });
 
   let closed = false;
   return {
     ctx,
+    app,
     httpServer,
     mounts,
+    jobs,
     listen: (port = config.port) =>
       new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -53,6 +64,8 @@ export async function createServer(config: Config, opts: { logger?: Logger } = {
     async close() {
       if (closed) return;
       closed = true;
+      await jobs.stop();
+      await realtime.close();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
 import type { AppContext } from '../context';
 import { requireRole, userOf } from '../http/auth';
+import { portalMerchantId, type Portal } from '../http/portal';
 import { body, params, query } from '../http/validate';
-import { merchantParams } from '../tenancy/schemas';
 import { presentDevice } from './presenter';
 import { deviceParams, listDevicesQuery, pairBody, renameBody, revokeBody } from './schemas';
 
@@ -10,14 +10,13 @@ import { deviceParams, listDevicesQuery, pairBody, renameBody, revokeBody } from
  * The device endpoints, one router for both portals: `merchant` acts on the user's own merchant,
  * `admin` on the merchant in the path (recording the admin as the actor).
  */
-export function deviceRoutes(ctx: AppContext, portal: 'merchant' | 'admin'): Router {
+export function deviceRoutes(ctx: AppContext, portal: Portal): Router {
   const r = Router({ mergeParams: true });
   r.use(requireRole(portal));
   const { devices } = ctx;
   const present = (v: Parameters<typeof presentDevice>[0]) => presentDevice(v, ctx.config.expiryWarningDays);
 
-  const merchantOf = async (req: Request): Promise<number> =>
-    portal === 'admin' ? (await ctx.tenancy.getMerchant(params(req, merchantParams).merchant_id)).id : userOf(req).merchantId!;
+  const merchantOf = (req: Request) => portalMerchantId(ctx, portal, req);
   const deviceIdOf = (req: Request) => params(req, deviceParams).device_id;
 
   r.get('/', async (req, res) => {

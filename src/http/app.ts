@@ -5,9 +5,10 @@ import type { AppContext } from '../context';
 import { deviceDocs } from '../devices/docs';
 import { deviceRoutes } from '../devices/routes';
 import { loyaltyDocs } from '../loyalty/docs';
-import { storeLoyaltyRoutes } from '../loyalty/routes';
+import { programRoutes, storeLoyaltyRoutes } from '../loyalty/routes';
 import { tenancyDocs } from '../tenancy/docs';
 import { adminTenancyRoutes, loginRoutes, meRoutes, merchantTenancyRoutes } from '../tenancy/routes';
+import { webRoutes } from '../web/routes';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { buildOpenApi, type ApiOp } from './openapi';
@@ -76,12 +77,15 @@ export function createApp(ctx: AppContext, extraMounts: Mount[] = []): { app: Ex
 
   const openapi = buildOpenApi(apiDocs, ctx.config.publicUrl);
   mount('/', opsRoutes(ctx, openapi));
+  mount('/', webRoutes());
   mount('/api/v1/auth', loginRoutes(ctx));
   app.use('/api/v1', authenticate(ctx.tokens));
   mount('/api/v1/auth', meRoutes());
   mount('/api/v1/admin/merchants/:merchant_id/loyalty/devices', deviceRoutes(ctx, 'admin'));
+  mount('/api/v1/admin/merchants/:merchant_id/loyalty/program', programRoutes(ctx, 'admin'));
   mount('/api/v1/admin/merchants', adminTenancyRoutes(ctx));
   mount('/api/v1/merchants/loyalty/devices', deviceRoutes(ctx, 'merchant'));
+  mount('/api/v1/merchants/loyalty/program', programRoutes(ctx, 'merchant'));
   mount('/api/v1/merchants', merchantTenancyRoutes(ctx));
   mount('/api/v1/store/loyalty', storeLoyaltyRoutes(ctx));
   for (const m of extraMounts) mount(m.path, m.router);

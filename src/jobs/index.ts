@@ -1,8 +1,11 @@
 import Redis from 'ioredis';
-import cron from 'node-cron';
+import cron, { type ScheduledTask } from 'node-cron';
 import type { AppContext } from '../context';
 import { scanExpiringDevices } from './expiry-scan';
 import { RedisRunCoordinator } from './lock';
+
+/** When the Idempotency-Key purge runs: hourly, at a minute the expiry scan's default does not use. */
+export const IDEMPOTENCY_PURGE_CRON = '17 * * * *';
 
 export interface Jobs {
   /** Runs the expiry scan now (the operator command and tests). */
@@ -11,12 +14,13 @@ export interface Jobs {
 }
 
 /**
- * The scheduled jobs. With REDIS_URL, every tick is coordinated through Redis so exactly one node runs it;
- * without, one process runs every tick. Runs never overlap within a process (noOverlap).
+ * The scheduled jobs: the expiry scan (EXPIRY_SCAN_CRON) and the purge of Idempotency-Key answers older than 24 h.
+ * With REDIS_URL, every tick is coordinated through Redis so exactly one node runs it; without, one process runs
+ * every tick. Runs never overlap within a process (noOverlap).
  */
 export function startJobs(ctx: AppContext, opts: { schedule?: boolean } = {}): Jobs {
   const { config, logger, metrics } = ctx;
-  const runs = metrics.counter('expiry_scan_runs_total', 'Expiry scan ticks by outcome (ran, skipped: another node ran it, failed)', ['outcome']);
+  const runs = metrics.counter('job_runs_total', 'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)', ['job', 'outcome']);
   const flaggedTotal = metrics.counter('expiry_scan_flagged_total', 'Devices flagged as nearing expiry');
   const runExpiryScan = async () => {
     const ids = await scanExpiringDevices(ctx, config.expiryWarningDays);
@@ -24,37 +28,50 @@ export function startJobs(ctx: AppContext, opts: { schedule?: boolean } = {}): J
     return ids;
   };
 
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false }) : undefined;
+  const redis = config.redisUrl && opts.schedule !== false ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'job lock redis error'));
-  const task =
+  const coordinator = redis ? new RedisRunCoordinator(redis) : undefined;
+
+  const schedule = (job: string, expression: string, fn: () => Promise<unknown>): ScheduledTask => {
+    const task = cron.schedule(
+      expression,
+      async () => {
+        try {
+          await fn();
+          runs.inc({ job, outcome: 'ran' });
+        } catch (err) {
+          runs.inc({ job, outcome: 'failed' });
+          logger.error({ err, job }, 'scheduled job failed');
+        }
+      },
+      {
+        name: job,
+        noOverlap: true,
+        distributed: Boolean(coordinator),
+        runCoordinator: coordinator,
+        distributedLease: 10 * 60_000,
+        logger: { info: () => undefined, debug: () => undefined, warn: (m) => logger.warn({ job }, String(m)), error: (m) => logger.error({ job }, String(m)) },
+      },
+    );
+    task.on('execution:skipped', () => runs.inc({ job, outcome: 'skipped' }));
+    return task;
+  };
+
+  const tasks =
     opts.schedule === false
-      ? undefined
-      : cron.schedule(
-          config.expiryScanCron,
-          async () => {
-            try {
-              await runExpiryScan();
-              runs.inc({ outcome: 'ran' });
-            } catch (err) {
-              runs.inc({ outcome: 'failed' });
-              logger.error({ err, job: 'expiry-scan' }, 'expiry scan failed');
-            }
-          },
-          {
-            name: 'expiry-scan',
-            noOverlap: true,
-            distributed: Boolean(redis),
-            runCoordinator: redis ? new RedisRunCoordinator(redis) : undefined,
-            distributedLease: 10 * 60_000,
-            logger: { info: () => undefined, debug: () => undefined, warn: (m) => logger.warn({ job: 'expiry-scan' }, String(m)), error: (m) => logger.error({ job: 'expiry-scan' }, String(m)) },
-          },
-        );
-  task?.on('execution:skipped', () => runs.inc({ outcome: 'skipped' }));
+      ? []
+      : [
+          schedule('expiry-scan', config.expiryScanCron, runExpiryScan),
+          schedule('idempotency-purge', IDEMPOTENCY_PURGE_CRON, async () => {
+            const purged = await ctx.loyalty.purgeIdempotencyKeys();
+            logger.info({ job: 'idempotency-purge', purged }, 'idempotency keys purged');
+          }),
+        ];
 
   return {
     runExpiryScan,
     async stop() {
-      await task?.destroy();
+      await Promise.all(tasks.map((t) => t.destroy()));
       await redis?.quit().catch(() => undefined);
     },
   };

@@ -44,8 +44,8 @@ describe('cluster expiry job: two nodes, one Redis lock, each device flagged onc
     const slots = (await redis.keys('th:cron:expiry-scan:*')).filter((k) => Date.parse(k.slice('th:cron:expiry-scan:'.length)) >= startedAt);
     const owners = new Set(await Promise.all(slots.map((k) => redis.get(k))));
 
-    const ran = counter(ma.text, 'expiry_scan_runs_total{outcome="ran"}') + counter(mb.text, 'expiry_scan_runs_total{outcome="ran"}');
-    const skipped = counter(ma.text, 'expiry_scan_runs_total{outcome="skipped"}') + counter(mb.text, 'expiry_scan_runs_total{outcome="skipped"}');
+    const ran = counter(ma.text, 'job_runs_total{job="expiry-scan",outcome="ran"}') + counter(mb.text, 'job_runs_total{job="expiry-scan",outcome="ran"}');
+    const skipped = counter(ma.text, 'job_runs_total{job="expiry-scan",outcome="skipped"}') + counter(mb.text, 'job_runs_total{job="expiry-scan",outcome="skipped"}');
     expect(ran, 'ticks run').to.be.at.least(10);
     expect(ran, 'one run per tick').to.equal(slots.length);
     expect(owners.size, 'lock owners').to.be.within(1, 2);

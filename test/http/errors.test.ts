@@ -59,11 +59,12 @@ describe('errors: one shape, stable codes, negotiated language, nothing internal
   it('an unexpected failure is 500 INTERNAL with nothing internal in the body', async () => {
     const broken = await startHub();
     const token = (await adminToken(broken)).token;
-    await broken.hub.ctx.db.query('DROP TABLE merchants');
+    await broken.hub.ctx.db.destroy(); // the database goes away under the server
     try {
-      const res = await broken.http.get('/api/v1/admin/merchants').set(bearer(token)).expect(500);
-      expect(res.body).to.deep.equal({ error: { code: 'INTERNAL', message: 'Something went wrong on our side.' } });
+      const res = await broken.http.get('/api/v1/admin/merchants').set(bearer(token)).set('Accept-Language', 'de').expect(500);
+      expect(res.body).to.deep.equal({ error: { code: 'INTERNAL', message: 'Bei uns ist ein Fehler aufgetreten.' } });
     } finally {
+      await broken.hub.ctx.db.initialize();
       await broken.close();
     }
   });

@@ -70,7 +70,7 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
     expect(listed.find((d: { id: number }) => d.id === inWindow.id).expiring_soon).to.equal(true);
     expect(listed.find((d: { id: number }) => d.id === far.id).expiring_soon).to.equal(false);
     const metrics = (await t.http.get('/metrics').expect(200)).text;
-    expect(metrics).to.match(/expiry_scan_runs_total\{outcome="ran"\} [1-9]/);
+    expect(metrics).to.match(/job_runs_total\{job="expiry-scan",outcome="ran"\} [1-9]/);
   });
 
   it('reissue renews the device: old token refused and its socket dropped, new token works, same id, flagged anew', async () => {
@@ -78,7 +78,7 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
     const old = deviceSocket(t.url, d.token);
     sockets.push(old);
     await old.connected();
-    const firstWarning = await waitFor(async () => (await row(d.id)).expiryWarnedAt, 3000);
+    const firstWarning = (await waitFor(async () => (await row(d.id)).expiryWarnedAt, 3000))!;
 
     const res = await t.http.post(`${BASE}/${d.id}/reissue`).set(bearer(m.merchantToken)).expect(200);
     expect(res.body.device).to.include({ id: d.id, label: 'Renewed' });

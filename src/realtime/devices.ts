@@ -1,0 +1,159 @@
+import type { Counter } from 'prom-client';
+import type { Server, Socket } from 'socket.io';
+import type { AppContext } from '../context';
+import { TerminalDevice } from '../devices/entities';
+import { isExpiringSoon } from '../devices/presenter';
+import { AppError } from '../http/errors';
+import { Store } from '../tenancy/entities';
+import type { DashboardFeed, OfflineReason } from './dashboard';
+import { authenticateSockets, clientIp, errorBody, runAt } from './handshake';
+import type { LastSeenBatcher } from './last-seen';
+import type { PresenceRegistry } from './presence';
+
+interface DeviceSocketData {
+  device: TerminalDevice;
+  storeCode: string;
+  ip: string | null;
+  /** Set when the server drops the socket, so the offline event names why. */
+  dropReason?: OfflineReason;
+  /** Whether presence counts this socket (it is not counted if dropped before it was recorded). */
+  counted?: boolean;
+}
+
+/** A server-side drop: `revoked` (revoke) or `reissued` (the token was replaced). */
+type Drop = { room: string; reason: 'revoked' | 'reissued'; revokedReason: string | null };
+
+const rooms = {
+  device: (id: number) => `device:${id}`,
+  store: (id: number) => `store:${id}`,
+  merchant: (id: number) => `merchant:${id}`,
+  jti: (jti: string) => `jti:${jti}`,
+};
+
+export interface DevicesNamespace {
+  /** Emits `revoked {reason: "revoked", revoked_reason}` to every socket of the device and disconnects them, on every node. */
+  revoked(device: TerminalDevice): void;
+  /** The same for the sockets of a replaced token, with reason `reissued`. */
+  reissued(previousJti: string): void;
+  /** `expiring {expires_at, days_left}` to the device's sockets, on every node. */
+  sendExpiring(device: TerminalDevice): void;
+  /** Resolves when every queued presence transition is done. */
+  idle(): Promise<unknown>;
+}
+
+/**
+ * `/devices`: device tokens only (a user token is INVALID_TOKEN: the wrong kind of token, §3). Each socket joins
+ * rooms `device:<id>`, `store:<id>`, `merchant:<id>` and `jti:<jti>` (so a reissue can drop the old token's sockets),
+ * receives `session`, counts in presence, and refreshes last_seen on every packet it sends (pongs included).
+ */
+export function devicesNamespace(
+  io: Server,
+  ctx: AppContext,
+  deps: { presence: PresenceRegistry; lastSeen: LastSeenBatcher; feed: DashboardFeed; handshakes: Counter; cluster: boolean; closing: () => boolean },
+): DevicesNamespace {
+  const { presence, lastSeen, feed } = deps;
+  const nsp = io.of('/devices');
+  const connected = ctx.metrics.gauge('realtime_device_sockets', 'Device sockets connected to this node');
+  const drops = ctx.metrics.counter('realtime_device_drops_total', 'Device sockets dropped by the server, by reason', ['reason']);
+  const queue = new KeyedQueue((err) => ctx.logger.error({ err }, 'presence update failed'));
+
+  authenticateSockets(nsp, { tokens: ctx.tokens, logger: ctx.logger, handshakes: deps.handshakes }, async (principal, _token, socket) => {
+    if (principal.kind !== 'device') throw new AppError('INVALID_TOKEN');
+    const { device } = principal;
+    const store = await ctx.db.getRepository(Store).findOne({ where: { id: device.storeId }, select: { id: true, code: true } });
+    const data: DeviceSocketData = { device, storeCode: store?.code ?? '', ip: clientIp(socket) };
+    socket.data = data;
+  });
+
+  const dropSocket = (socket: Socket, reason: OfflineReason, event: string, payload: object) => {
+    (socket.data as DeviceSocketData).dropReason = reason;
+    socket.emit(event, payload);
+    socket.disconnect(true);
+    drops.inc({ reason });
+  };
+  const revokeSocket = (socket: Socket, reason: Drop['reason'], revokedReason: string | null) =>
+    dropSocket(socket, reason, 'revoked', { reason, revoked_reason: revokedReason });
+  const dropHere = ({ room, reason, revokedReason }: Drop) => {
+    for (const id of nsp.adapter.rooms.get(room) ?? []) {
+      const socket = nsp.sockets.get(id);
+      if (socket) revokeSocket(socket, reason, revokedReason);
+    }
+  };
+  // Other nodes' drops arrive through the adapter. (serverSideEmit rather than disconnectSockets: it carries the
+  // reason, so the node holding the socket can tell dashboards why the device went offline.)
+  nsp.on('drop', dropHere);
+
+  nsp.on('connection', (socket: Socket) => {
+    if (deps.closing()) return void socket.disconnect(true);
+    const data = socket.data as DeviceSocketData;
+    const { device } = data;
+    void socket.join([rooms.device(device.id), rooms.store(device.storeId), rooms.merchant(device.merchantId), rooms.jti(device.jti)]);
+    connected.inc();
+    const touch = () => lastSeen.touch(device.id, data.ip);
+    touch();
+    socket.conn.on('packet', touch);
+    const cancelExpiry = runAt(device.expiresAt, () => dropSocket(socket, 'expired', 'expired', errorBody(new AppError('TERMINAL_DEVICE_EXPIRED'), ctx.logger)));
+    // `session` goes out once presence has recorded the socket: from then on every node sees the device online.
+    const session = {
+      device_id: device.id,
+      store_code: data.storeCode,
+      expires_at: device.expiresAt.toISOString(),
+      expiring_soon: isExpiringSoon(device, ctx.config.expiryWarningDays),
+    };
+    queue.run(device.id, async () => {
+      if (deps.closing() || !socket.connected) return;
+      // A revoke or reissue that landed between the token check and joining the rooms found no socket to drop.
+      const now = await ctx.db.getRepository(TerminalDevice).findOne({ where: { id: device.id }, select: { id: true, jti: true, revokedAt: true, revokedReason: true } });
+      if (!now || now.revokedAt || now.jti !== device.jti) return revokeSocket(socket, now?.revokedAt ? 'revoked' : 'reissued', now?.revokedReason ?? null);
+      data.counted = true;
+      const cameOnline = await presence.connected(device.id).finally(() => socket.emit('session', session));
+      if (cameOnline) await feed.send('device:online', [device], { online: true });
+    });
+
+    socket.on('disconnect', (why: string) => {
+      connected.dec();
+      cancelExpiry();
+      socket.conn.off('packet', touch);
+      if (why !== 'ping timeout') touch();
+      if (deps.closing() || !data.counted) return; // shutdown announces this node's devices at once
+      const reason: OfflineReason = data.dropReason ?? (why === 'ping timeout' ? 'ping_timeout' : 'client_disconnect');
+      queue.run(device.id, async () => {
+        if (await presence.disconnected(device.id)) await feed.sendByIds('device:offline', [device.id], { online: false, reason });
+      });
+    });
+  });
+
+  const drop = (d: Drop) => {
+    dropHere(d);
+    if (deps.cluster) nsp.serverSideEmit('drop', d);
+  };
+  return {
+    revoked: (device) => drop({ room: rooms.device(device.id), reason: 'revoked', revokedReason: device.revokedReason }),
+    reissued: (previousJti) => drop({ room: rooms.jti(previousJti), reason: 'reissued', revokedReason: null }),
+    sendExpiring(device) {
+      const daysLeft = Math.max(0, Math.ceil((device.expiresAt.getTime() - Date.now()) / 86_400_000));
+      nsp.to(rooms.device(device.id)).emit('expiring', { expires_at: device.expiresAt.toISOString(), days_left: daysLeft });
+    },
+    idle: () => queue.idle(),
+  };
+}
+
+/** Runs tasks one after another per key, so a device's online and offline announcements keep their order. */
+class KeyedQueue {
+  private readonly tails = new Map<number, Promise<void>>();
+  constructor(private readonly onError: (err: unknown) => void) {}
+
+  run(key: number, task: () => Promise<void>): void {
+    const tail: Promise<void> = (this.tails.get(key) ?? Promise.resolve())
+      .then(task)
+      .catch(this.onError)
+      .finally(() => {
+        if (this.tails.get(key) === tail) this.tails.delete(key);
+      });
+    this.tails.set(key, tail);
+  }
+
+  idle(): Promise<unknown> {
+    return Promise.all(this.tails.values());
+  }
+}

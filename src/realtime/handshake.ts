@@ -1,0 +1,111 @@
+import type { IncomingMessage } from 'node:http';
+import express from 'express';
+import type { Counter } from 'prom-client';
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { Principal, Tokens } from '../auth/tokens';
+import type { Config } from '../config';
+import { bearerToken } from '../http/auth';
+import { toAppError } from '../http/error-handler';
+import { AppError, type ErrorCode } from '../http/errors';
+import { translate } from '../i18n';
+import type { Logger } from '../logger';
+
+/** What a namespace needs of the HTTP request that opened the connection; the request itself is dropped. */
+interface ConnectionInfo {
+  authorization: string | undefined;
+  ip: string | null;
+  tokenInQuery: boolean;
+}
+
+const infos = new WeakMap<object, ConnectionInfo>();
+const QUERY_TOKEN_NAMES = ['token', 'auth_token', 'access_token', 'jwt'];
+
+/**
+ * Keeps three facts of each Engine.IO connection's HTTP request (Authorization header, client address, whether
+ * the query string carries a token) and lets go of the request, which would otherwise stay in memory as long as
+ * the socket lives. The address is Express's `req.ip` with the same TRUST_PROXY setting as the REST API.
+ */
+export function keepOnlyHandshakeFacts(io: Server, trustProxy: Config['trustProxy']): void {
+  const app = trustProxy === undefined ? undefined : express().set('trust proxy', trustProxy);
+  const ipOf = (req: IncomingMessage): string | undefined => {
+    if (!app) return req.socket.remoteAddress;
+    Object.setPrototypeOf(req, app.request); // what Express does to every request; gives the `ip` getter
+    return (req as express.Request).ip;
+  };
+  io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
+    const req = raw.request!;
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    const ip = ipOf(req);
+    infos.set(raw, {
+      authorization: req.headers.authorization,
+      ip: ip ? ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') : null,
+      tokenInQuery: QUERY_TOKEN_NAMES.some((n) => query.has(n)),
+    });
+    raw.request = null;
+  });
+}
+
+export function clientIp(socket: Socket): string | null {
+  return infos.get(socket.conn)?.ip ?? null;
+}
+
+/**
+ * The same verification as REST: `auth.token` (or `Authorization: Bearer`) through Tokens.principalFromToken.
+ * A token in the query string refuses the connection (UNAUTHENTICATED): it would end up in access logs.
+ */
+async function principalOf(socket: Socket, tokens: Tokens): Promise<{ principal: Principal; token: string }> {
+  const info = infos.get(socket.conn);
+  if (!info || info.tokenInQuery) throw new AppError('UNAUTHENTICATED');
+  const auth: unknown = socket.handshake.auth?.token;
+  if (auth !== undefined && (typeof auth !== 'string' || auth.length > 4096)) throw new AppError('INVALID_TOKEN');
+  const token = auth || bearerToken(info.authorization);
+  if (!token) throw new AppError('UNAUTHENTICATED');
+  return { principal: await tokens.principalFromToken(token), token };
+}
+
+/**
+ * Handshake middleware for a namespace: authenticates, then `accept` checks the principal (throwing an AppError
+ * refuses) and fills socket.data. A refusal is a `connect_error` whose message is the code and data {code, message}.
+ */
+export function authenticateSockets(
+  nsp: Namespace,
+  deps: { tokens: Tokens; logger: Logger; handshakes: Counter },
+  accept: (principal: Principal, token: string, socket: Socket) => void | Promise<void>,
+): void {
+  nsp.use(async (socket, next) => {
+    try {
+      const { principal, token } = await principalOf(socket, deps.tokens);
+      await accept(principal, token, socket);
+      deps.handshakes.inc({ namespace: nsp.name, outcome: 'ok' });
+      next();
+    } catch (err) {
+      const data = errorBody(err, deps.logger);
+      deps.handshakes.inc({ namespace: nsp.name, outcome: data.code });
+      next(Object.assign(new Error(data.code), { data }));
+    }
+  });
+}
+
+/** The REST error body's `error` object for socket answers (acks, connect_error). Anything unexpected is INTERNAL. */
+export function errorBody(err: unknown, logger: Logger): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+  let appErr = toAppError(err);
+  if (!appErr) {
+    logger.error({ err }, 'socket handler failed');
+    appErr = new AppError('INTERNAL');
+  }
+  return { code: appErr.code, message: translate('en', `errors.${appErr.code}`), ...(appErr.details ? { details: appErr.details } : {}) };
+}
+
+/** setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits (1-year tokens) re-arm until the instant. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** Calls fn once at `at`; returns a function that cancels it. */
+export function runAt(at: Date, fn: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = () => {
+    const ms = at.getTime() - Date.now() + 5; // timers may fire a millisecond early; be past the instant
+    timer = setTimeout(ms <= MAX_TIMEOUT_MS ? fn : arm, Math.max(0, Math.min(ms, MAX_TIMEOUT_MS)));
+  };
+  arm();
+  return () => clearTimeout(timer);
+}

@@ -1,0 +1,104 @@
+import type http from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Server } from 'socket.io';
+import type { Config } from '../config';
+import type { AppContext } from '../context';
+import type { Logger } from '../logger';
+import { dashboardNamespace, type DashboardFeed } from './dashboard';
+import { devicesNamespace, type DevicesNamespace } from './devices';
+import { keepOnlyHandshakeFacts } from './handshake';
+import { LastSeenBatcher } from './last-seen';
+import { LocalPresence, RedisPresence, type PresenceRegistry } from './presence';
+import { openRedis, REDIS_PREFIX } from './redis';
+
+export interface Realtime {
+  /** Cluster-wide presence (Redis) or this process's (no REDIS_URL); DeviceService reads `online` from it. */
+  presence: PresenceRegistry;
+  /** Starts Socket.IO on the HTTP server: namespaces, domain-event listeners, heartbeats. */
+  attach(httpServer: http.Server, ctx: AppContext): Promise<void>;
+  /**
+   * Shutdown, in order: this node's devices go offline on every dashboard (`server_shutdown`), Socket.IO closes,
+   * the last_seen batcher flushes, heartbeats stop, Redis connections quit.
+   */
+  close(): Promise<void>;
+}
+
+/** Built before DeviceService (which needs `presence`), attached once the HTTP server exists. */
+export function createRealtime(config: Config, logger: Logger): Realtime {
+  const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
+  const presence = redis ? new RedisPresence(redis.cmd, config.presenceTtlMs, logger) : new LocalPresence();
+  let running: { io: Server; lastSeen: LastSeenBatcher; feed: DashboardFeed; devices: DevicesNamespace } | undefined;
+  let closing = false;
+
+  return {
+    presence,
+
+    async attach(httpServer, ctx) {
+      if (redis) ctx.readiness.push(() => redis.cmd.ping().then(() => undefined, () => Promise.reject(new Error('redis'))));
+      const io = new Server(httpServer, {
+        serveClient: true, // the pages load /socket.io/socket.io.min.js
+        maxHttpBufferSize: 16 * 1024,
+        perMessageDeflate: false,
+        httpCompression: false,
+        pingInterval: config.socketPingIntervalMs,
+        pingTimeout: config.socketPingTimeoutMs,
+        cleanupEmptyChildNamespaces: true,
+        ...(redis ? { adapter: createAdapter(redis.pub, redis.sub, { key: `${REDIS_PREFIX}socket.io` }) } : {}),
+      });
+      keepOnlyHandshakeFacts(io, config.trustProxy);
+
+      const handshakes = ctx.metrics.counter('realtime_handshakes_total', 'Socket handshakes by namespace and outcome (ok or the error code)', ['namespace', 'outcome']);
+      const reaped = ctx.metrics.counter('realtime_presence_reaped_devices_total', "Devices turned offline because their node's heartbeat expired");
+      const lastSeen = new LastSeenBatcher(ctx.db, config.lastSeenFlushMs, ctx.metrics, logger);
+      const feed = dashboardNamespace(io, ctx, handshakes, (id) => lastSeen.peek(id));
+      const devices = devicesNamespace(io, ctx, { presence, lastSeen, feed, handshakes, cluster: Boolean(redis), closing: () => closing });
+      running = { io, lastSeen, feed, devices };
+
+      const on = ctx.events.on.bind(ctx.events);
+      const live = <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) => async (...a: A) => {
+        if (!closing) await fn(...a);
+      };
+      on('device.paired', live(({ device }) => feed.send('device:paired', [device])));
+      on('device.updated', live(({ device }) => feed.send('device:updated', [device])));
+      on('device.revoked', live(async ({ device }) => {
+        await feed.send('device:revoked', [device]);
+        devices.revoked(device);
+      }));
+      on('device.reissued', live(async ({ device, previousJti }) => {
+        await feed.send('device:updated', [device]);
+        devices.reissued(previousJti);
+      }));
+      on('device.expiring', live(async ({ device }) => {
+        devices.sendExpiring(device);
+        await feed.send('device:expiring', [device]);
+      }));
+
+      await presence.start({
+        lost: (ids) => {
+          reaped.inc(ids.length);
+          void feed.sendByIds('device:offline', ids, { online: false, reason: 'node_lost' }).catch((err) => logger.error({ err }, 'node_lost announcement failed'));
+        },
+        restored: (ids) => void feed.sendByIds('device:online', ids, { online: true }).catch((err) => logger.error({ err }, 'presence restore announcement failed')),
+      }).catch((err: Error) => {
+        throw new Error(`cannot write presence to Redis (REDIS_URL): ${err.message}`);
+      });
+    },
+
+    async close() {
+      if (closing) return;
+      closing = true;
+      if (running) {
+        const { io, lastSeen, feed, devices } = running;
+        await devices.idle();
+        try {
+          await feed.sendByIds('device:offline', await presence.leave(), { online: false, reason: 'server_shutdown' });
+        } catch (err) {
+          logger.error({ err }, 'could not announce this node going away');
+        }
+        await io.close(); // also stops the HTTP listener; the caller closes the remaining HTTP connections
+        await lastSeen.close();
+      }
+      await redis?.quit();
+    },
+  };
+}

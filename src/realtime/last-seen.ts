@@ -1,0 +1,76 @@
+import type { DataSource } from 'typeorm';
+import { TerminalDevice } from '../devices/entities';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+
+export interface LastSeen {
+  at: Date;
+  ip: string | null;
+}
+
+/** Rows per UPDATE: 5 parameters each, far below SQLite's and MySQL's parameter limits. */
+const CHUNK = 500;
+
+/**
+ * Keeps the latest (time, ip) per connected device in memory and writes them every LAST_SEEN_FLUSH_MS: one
+ * UPDATE … CASE statement per chunk of devices, so a device costs at most one row write per period however
+ * chatty its socket is. close() writes what is left.
+ */
+export class LastSeenBatcher {
+  private readonly pending = new Map<number, LastSeen>();
+  private readonly timer: NodeJS.Timeout;
+  private running: Promise<void> = Promise.resolve();
+  private readonly rows;
+  private readonly seconds;
+
+  constructor(
+    private readonly db: DataSource,
+    flushMs: number,
+    metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.rows = metrics.histogram('realtime_last_seen_flush_rows', 'Devices written per last_seen UPDATE statement', [1, 10, 50, 100, 250, 500]);
+    this.seconds = metrics.histogram('realtime_last_seen_flush_seconds', 'Duration of one last_seen UPDATE statement', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1]);
+    this.timer = setInterval(() => void this.flush(), flushMs);
+  }
+
+  touch(deviceId: number, ip: string | null, at = new Date()): void {
+    this.pending.set(deviceId, { at, ip });
+  }
+
+  /** The value not yet written for a device, if any (so events can show the true last_seen before the flush). */
+  peek(deviceId: number): LastSeen | undefined {
+    return this.pending.get(deviceId);
+  }
+
+  /** Writes everything pending; runs one at a time. */
+  flush(): Promise<void> {
+    this.running = this.running.then(() => this.write()).catch((err: Error) => this.logger.error({ err }, 'last_seen flush failed'));
+    return this.running;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+
+  private async write(): Promise<void> {
+    const batch = [...this.pending];
+    this.pending.clear();
+    const meta = this.db.getMetadata(TerminalDevice);
+    const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
+    const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
+    for (let i = 0; i < batch.length; i += CHUNK) {
+      const chunk = batch.slice(i, i + CHUNK);
+      const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+      const sql =
+        `UPDATE ${meta.tableName} SET last_seen_at = CASE id ${whens} END, last_seen_ip = CASE id ${whens} END ` +
+        `WHERE id IN (${chunk.map(() => '?').join(', ')})`;
+      const params = [...chunk.flatMap(([id, s]) => [id, toDb(s.at)]), ...chunk.flatMap(([id, s]) => [id, s.ip]), ...chunk.map(([id]) => id)];
+      const end = this.seconds.startTimer();
+      await this.db.query(sql, params);
+      end();
+      this.rows.observe(chunk.length);
+    }
+  }
+}
