@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './logger';
 import { LoyaltyService } from './loyalty/service';
 import { Metrics } from './metrics';
 import { createRealtime } from './realtime';
+import { openRedis } from './realtime/redis';
 import { TenancyService } from './tenancy/service';
 
 export interface TerminalHub {
@@ -37,7 +38,9 @@ export async function createServer(config: Config, opts: { logger?: Logger; sche
   const events = new EventBus(logger);
   const tokens = new Tokens(keyring, db, config.userTokenTtlMs);
   const tenancy = new TenancyService(db);
-  const realtime = createRealtime(config, logger);
+  // One set of Redis connections per node (commands, adapter pub/sub), shared by realtime and the job lock.
+  const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
+  const realtime = createRealtime(config, logger, redis);
   const devices = new DeviceService(db, tokens, events, config, realtime.presence);
   const loyalty = new LoyaltyService(db);
   const ctx: AppContext = { config, db, logger, events, metrics, keyring, tokens, tenancy, devices, loyalty, readiness: [] };
@@ -47,7 +50,8 @@ export async function createServer(config: Config, opts: { logger?: Logger; sche
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
   await realtime.attach(httpServer, ctx);
-  const jobs = startJobs(ctx, { schedule: opts.scheduleJobs });
+  const jobs = startJobs(ctx, { schedule: opts.scheduleJobs, redis: redis?.cmd });
+  if (redis) ctx.readiness.push(() => redis.cmd.ping().then(() => undefined, () => Promise.reject(new Error('redis'))));
 
   let closed = false;
   return {
@@ -70,6 +74,7 @@ export async function createServer(config: Config, opts: { logger?: Logger; sche
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      await redis?.quit();
       await db.destroy();
     },
   };

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type { Redis } from 'ioredis';
 import cron, { type ScheduledTask } from 'node-cron';
 import type { AppContext } from '../context';
 import { scanExpiringDevices } from './expiry-scan';
@@ -15,10 +15,10 @@ export interface Jobs {
 
 /**
  * The scheduled jobs: the expiry scan (EXPIRY_SCAN_CRON) and the purge of Idempotency-Key answers older than 24 h.
- * With REDIS_URL, every tick is coordinated through Redis so exactly one node runs it; without, one process runs
+ * With Redis (the node's command connection), every tick is coordinated through Redis so exactly one node runs it; without, one process runs
  * every tick. Runs never overlap within a process (noOverlap).
  */
-export function startJobs(ctx: AppContext, opts: { schedule?: boolean } = {}): Jobs {
+export function startJobs(ctx: AppContext, opts: { schedule?: boolean; redis?: Redis } = {}): Jobs {
   const { config, logger, metrics } = ctx;
   const runs = metrics.counter('job_runs_total', 'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)', ['job', 'outcome']);
   const flaggedTotal = metrics.counter('expiry_scan_flagged_total', 'Devices flagged as nearing expiry');
@@ -28,9 +28,7 @@ export function startJobs(ctx: AppContext, opts: { schedule?: boolean } = {}): J
     return ids;
   };
 
-  const redis = config.redisUrl && opts.schedule !== false ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
-  redis?.on('error', (err) => logger.warn({ err: err.message }, 'job lock redis error'));
-  const coordinator = redis ? new RedisRunCoordinator(redis) : undefined;
+  const coordinator = opts.redis ? new RedisRunCoordinator(opts.redis) : undefined;
 
   const schedule = (job: string, expression: string, fn: () => Promise<unknown>): ScheduledTask => {
     const task = cron.schedule(
@@ -72,7 +70,6 @@ export function startJobs(ctx: AppContext, opts: { schedule?: boolean } = {}): J
     runExpiryScan,
     async stop() {
       await Promise.all(tasks.map((t) => t.destroy()));
-      await redis?.quit().catch(() => undefined);
     },
   };
 }

@@ -9,7 +9,7 @@ import { devicesNamespace, type DevicesNamespace } from './devices';
 import { keepOnlyHandshakeFacts } from './handshake';
 import { LastSeenBatcher } from './last-seen';
 import { LocalPresence, RedisPresence, type PresenceRegistry } from './presence';
-import { openRedis, REDIS_PREFIX } from './redis';
+import { REDIS_PREFIX, type RedisConnections } from './redis';
 
 export interface Realtime {
   /** Cluster-wide presence (Redis) or this process's (no REDIS_URL); DeviceService reads `online` from it. */
@@ -18,14 +18,13 @@ export interface Realtime {
   attach(httpServer: http.Server, ctx: AppContext): Promise<void>;
   /**
    * Shutdown, in order: this node's devices go offline on every dashboard (`server_shutdown`), Socket.IO closes,
-   * the last_seen batcher flushes, heartbeats stop, Redis connections quit.
+   * the last_seen batcher flushes, heartbeats stop. The Redis connections belong to the caller.
    */
   close(): Promise<void>;
 }
 
-/** Built before DeviceService (which needs `presence`), attached once the HTTP server exists. */
-export function createRealtime(config: Config, logger: Logger): Realtime {
-  const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
+/** Built before DeviceService (which needs `presence`), attached once the HTTP server exists. With `redis`: cluster mode. */
+export function createRealtime(config: Config, logger: Logger, redis?: RedisConnections): Realtime {
   const presence = redis ? new RedisPresence(redis.cmd, config.presenceTtlMs, logger) : new LocalPresence();
   let running: { io: Server; lastSeen: LastSeenBatcher; feed: DashboardFeed; devices: DevicesNamespace } | undefined;
   let closing = false;
@@ -34,7 +33,6 @@ export function createRealtime(config: Config, logger: Logger): Realtime {
     presence,
 
     async attach(httpServer, ctx) {
-      if (redis) ctx.readiness.push(() => redis.cmd.ping().then(() => undefined, () => Promise.reject(new Error('redis'))));
       const io = new Server(httpServer, {
         serveClient: true, // the pages load /socket.io/socket.io.min.js
         maxHttpBufferSize: 16 * 1024,
@@ -98,7 +96,6 @@ export function createRealtime(config: Config, logger: Logger): Realtime {
         await io.close(); // also stops the HTTP listener; the caller closes the remaining HTTP connections
         await lastSeen.close();
       }
-      await redis?.quit();
     },
   };
 }
