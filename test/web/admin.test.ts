@@ -1,34 +1,15 @@
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { adminToken, bearer, createTenant, pairDevice, startHub, type TestHub } from '../helpers';
-import { adminUser, launchBrowser, merchantUser, openPage, signIn, type PageProbe } from './browser';
+import { bearer, createTenant, pairDevice, type TestHub } from '../helpers';
+import { adminUser, browserSuite, merchantUser, signIn } from './browser';
 
 describe('pages: an admin acts on behalf of a merchant in a real browser', function () {
   this.timeout(60_000);
-  let browser: Browser;
+  const suite = browserSuite();
+  const { sockets } = suite;
   let t: TestHub;
   let admin: string;
-  let probe: PageProbe | undefined;
-  const sockets: Socket[] = [];
-
-  before(async function () {
-    browser = await launchBrowser(this);
-    t = await startHub();
-    admin = (await adminToken(t)).token;
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  afterEach(async () => {
-    sockets.splice(0).forEach((s) => s.close());
-    if (!probe) return;
-    const { problems, context } = probe;
-    probe = undefined;
-    await context.close();
-    expect(problems, 'errors in the browser').to.deep.equal([]);
-  });
+  before(() => ({ t, admin } = suite));
 
   const tabletOnline = (token: string) => {
     const s = connectSocket(`${t.url}/devices`, { auth: { token }, transports: ['websocket'], reconnection: false });
@@ -42,8 +23,7 @@ describe('pages: an admin acts on behalf of a merchant in a real browser', funct
     const aDevice = await pairDevice(t, a, 0, 'A counter');
     const bDevice = await pairDevice(t, b, 0, 'B counter');
     const me = await adminUser(t);
-    probe = await openPage(browser);
-    const { page } = probe;
+    const { page } = await suite.open();
     await signIn(page, t.url, me.email, /\/admin\/merchants$/);
 
     await page.getByLabel('Search merchants').fill(a.merchantName);
@@ -73,8 +53,7 @@ describe('pages: an admin acts on behalf of a merchant in a real browser', funct
 
   it('an unknown merchant shows Not found; a merchant user cannot open the admin pages', async () => {
     const me = await adminUser(t);
-    probe = await openPage(browser);
-    const { page } = probe;
+    const { page } = await suite.open();
     await signIn(page, t.url, me.email, /\/admin\/merchants$/);
     await page.goto(`${t.url}/admin/merchants/999999/loyalty/devices`);
     await page.getByRole('alert').filter({ hasText: 'Not found.' }).first().waitFor();

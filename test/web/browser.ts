@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import jsQR from 'jsqr';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { bearer, PASSWORD, uniq, type Tenant, type TestHub } from '../helpers';
+import type { Socket } from 'socket.io-client';
+import { expect } from 'chai';
+import { adminToken, bearer, PASSWORD, startHub, uniq, type Tenant, type TestHub } from '../helpers';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -43,6 +45,42 @@ export async function openPage(browser: Browser, opts: { locale?: string } = {})
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   return { page, context, problems };
+}
+
+export interface BrowserSuite {
+  browser: Browser;
+  t: TestHub;
+  /** An admin's token. */
+  admin: string;
+  /** Test sockets, closed after each test. */
+  sockets: Socket[];
+  /** The current test's page: after the test its context closes and it must have shown no error. */
+  probe?: PageProbe;
+  open(opts?: { locale?: string }): Promise<PageProbe>;
+}
+
+/** The lifecycle every page suite shares: one browser, one server, an admin; each test's page checked for errors. */
+export function browserSuite(): BrowserSuite {
+  const s = { sockets: [] } as unknown as BrowserSuite;
+  s.open = async (opts) => (s.probe = await openPage(s.browser, opts));
+  before(async function () {
+    s.browser = await launchBrowser(this);
+    s.t = await startHub();
+    s.admin = (await adminToken(s.t)).token;
+  });
+  after(async () => {
+    await s.browser?.close();
+    await s.t?.close();
+  });
+  afterEach(async () => {
+    s.sockets.splice(0).forEach((x) => x.close());
+    if (!s.probe) return;
+    const { problems, context } = s.probe;
+    s.probe = undefined;
+    await context.close();
+    expect(problems, 'errors in the browser').to.deep.equal([]);
+  });
+  return s;
 }
 
 /** A user of the given role with a known password (admins through the service, merchant users through the admin API). */

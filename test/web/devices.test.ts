@@ -1,40 +1,23 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { io as connectSocket, type Socket } from 'socket.io-client';
-import { adminToken, bearer, createTenant, pairDevice, PASSWORD, startHub, uniq, type Tenant, type TestHub } from '../helpers';
-import { decodeQr, launchBrowser, merchantUser, openPage, pageMemory, signIn, type PageProbe } from './browser';
+import { bearer, createTenant, pairDevice, PASSWORD, uniq, type Tenant, type TestHub } from '../helpers';
+import { browserSuite, decodeQr, merchantUser, openPage, pageMemory, signIn } from './browser';
 
 describe('pages: a merchant manages its devices in a real browser', function () {
   this.timeout(60_000);
+  const suite = browserSuite();
+  const { sockets } = suite;
   let browser: Browser;
   let t: TestHub;
   let admin: string;
-  let probe: PageProbe | undefined;
-  const sockets: Socket[] = [];
-
-  before(async function () {
-    browser = await launchBrowser(this);
-    t = await startHub();
-    admin = (await adminToken(t)).token;
-  });
-  after(async () => {
-    await browser?.close();
-    await t?.close();
-  });
-  afterEach(async () => {
-    sockets.splice(0).forEach((s) => s.close());
-    if (!probe) return;
-    const { problems, context } = probe;
-    probe = undefined;
-    await context.close();
-    expect(problems, 'errors in the browser').to.deep.equal([]);
-  });
+  before(() => ({ browser, t, admin } = suite));
 
   /** A merchant with two stores, signed in on its device page. */
   async function merchantOnDevicesPage(opts: { clipboard?: boolean } = {}): Promise<{ tenant: Tenant; page: Page; email: string }> {
     const tenant = await createTenant(t, admin, 2);
     const { email } = await merchantUser(t, admin, tenant);
-    probe = await openPage(browser);
+    const probe = await suite.open();
     if (opts.clipboard) await probe.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
     await signIn(probe.page, t.url, email, /\/merchants\/loyalty\/devices$/);
     await probe.page.getByRole('heading', { name: 'Terminal devices' }).waitFor();
@@ -60,8 +43,7 @@ describe('pages: a merchant manages its devices in a real browser', function () 
   it('a wrong password shows the error on the login page; store staff are turned away; a merchant lands on its device list', async () => {
     const tenant = await createTenant(t, admin, 1);
     const { email } = await merchantUser(t, admin, tenant);
-    probe = await openPage(browser);
-    const { page } = probe;
+    const { page } = await suite.open();
     await page.goto(`${t.url}/login`);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill('not the password');
@@ -151,10 +133,10 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     const { tenant, page } = await merchantOnDevicesPage();
     const banner = page.getByTestId('connection-lost');
     expect(await banner.isVisible()).to.equal(false);
-    await probe!.context.setOffline(true);
+    await suite.probe!.context.setOffline(true);
     await banner.filter({ hasText: 'Connection lost. Reconnecting…' }).waitFor();
     await pairDevice(t, tenant, 1, 'Paired while away');
-    await probe!.context.setOffline(false);
+    await suite.probe!.context.setOffline(false);
     await banner.waitFor({ state: 'hidden', timeout: 15_000 });
     await row(page, 'Paired while away').waitFor();
   });
