@@ -53,14 +53,19 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     expect(await online(nodes.a, id)).to.equal(false);
   });
 
-  it('a revoke sent to node A drops the device’s socket on node B at once', async () => {
+  it('a revoke sent to node A is refused on REST at once on B and C, and drops the device’s socket on node B', async () => {
     const dash = dashboardSocket(nodes.c.url, tenant.merchantToken);
     await open(dash);
     const { id, token } = await pairDevice(nodes.a, tenant);
     const tablet = deviceSocket(nodes.b.url, token);
     await openDevice(tablet);
     await dash.next('device:online', (p) => p.device.id === id);
+    await nodes.b.http.get('/api/v1/store/loyalty/session').set(bearer(token)).expect(200);
     await nodes.a.http.post(`/api/v1/merchants/loyalty/devices/${id}/revoke`).set(bearer(tenant.merchantToken)).send({ reason: 'lost' }).expect(200);
+    // The very next request after the revoke's answer is refused on every node (no cache serves a stale "active").
+    for (const node of [nodes.b, nodes.c]) {
+      expect((await node.http.get('/api/v1/store/loyalty/session').set(bearer(token)).expect(401)).body.error.code).to.equal('TERMINAL_DEVICE_REVOKED');
+    }
     expect((await tablet.next('revoked', () => true, 1000)).payload).to.deep.equal({ reason: 'revoked', revoked_reason: 'lost' });
     await tablet.disconnected(1000);
     expect((await dash.next('device:offline', (p) => p.device.id === id)).payload.reason).to.equal('revoked');
