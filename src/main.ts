@@ -50,7 +50,7 @@ function announce(config: Config, port: number, admin: FirstAdmin) {
   if (admin.kind === 'generated') {
     const secret = `email:    ${admin.email}\npassword: ${admin.password}\n`;
     if (process.stdout.isTTY) {
-      lines.push(`  First start: an admin was created. This password is shown only now:`, ``, ...secret.trimEnd().split('\n').map((l) => '    ' + l));
+      lines.push(`  First start: an admin was created. This password is shown only now:`, ``, ...secret.trimEnd().split('\n').map((l) => '    ' + l), ``);
     } else {
       const file = path.join(config.dataDir, 'first-admin.txt');
       fs.writeFileSync(file, secret, { mode: 0o600 });
