@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { UserPrincipal } from '../auth/tokens';
 import type { AppContext } from '../context';
 import { TerminalDevice } from '../devices/entities';
-import { presentDevice } from '../devices/presenter';
+import { presentDevice, type DeviceView } from '../devices/presenter';
 import { AppError, notFound } from '../http/errors';
 import { authenticateSockets, errorBody, runAt } from './handshake';
 import type { LastSeen } from './last-seen';
@@ -32,13 +32,18 @@ export class DashboardFeed {
 
   /** `online` overrides the presence lookup for the transitions this node has just decided. */
   async send(event: DashboardEvent, rows: TerminalDevice[], opts: { online?: boolean; reason?: OfflineReason } = {}): Promise<void> {
-    const fresh = rows.map((d) => {
+    const views = await this.ctx.devices.views(rows);
+    this.emit(event, views.map((v) => ({ ...v, online: opts.online ?? v.online })), opts.reason);
+  }
+
+  /** Emits views the caller already has (a connecting socket knows its store code and that it is online). */
+  emit(event: DashboardEvent, views: DeviceView[], reason?: OfflineReason): void {
+    for (const view of views) {
+      const d = view.device;
       const seen = this.unwrittenLastSeen(d.id);
-      return seen && (!d.lastSeenAt || seen.at > d.lastSeenAt) ? { ...d, lastSeenAt: seen.at, lastSeenIp: seen.ip } : d;
-    });
-    for (const view of await this.ctx.devices.views(fresh)) {
-      const device = presentDevice({ ...view, online: opts.online ?? view.online }, this.ctx.config.expiryWarningDays);
-      this.nsp.to(merchantRoom(device.merchant_id)).emit(event, opts.reason ? { device, reason: opts.reason } : { device });
+      const fresh = seen && (!d.lastSeenAt || seen.at > d.lastSeenAt) ? { ...d, lastSeenAt: seen.at, lastSeenIp: seen.ip } : d;
+      const device = presentDevice({ ...view, device: fresh }, this.ctx.config.expiryWarningDays);
+      this.nsp.to(merchantRoom(device.merchant_id)).emit(event, reason ? { device, reason } : { device });
     }
   }
 

@@ -107,7 +107,7 @@ export function devicesNamespace(
       if (!now || now.revokedAt || now.jti !== device.jti) return revokeSocket(socket, now?.revokedAt ? 'revoked' : 'reissued', now?.revokedReason ?? null);
       data.counted = true;
       const cameOnline = await presence.connected(device.id).finally(() => socket.emit('session', session));
-      if (cameOnline) await feed.send('device:online', [device], { online: true });
+      if (cameOnline) feed.emit('device:online', [{ device, storeCode: data.storeCode, online: true }]);
     });
 
     socket.on('disconnect', (why: string) => {
