@@ -22,20 +22,33 @@ export async function resolveStoreContext(db: DataSource, req: Request): Promise
   const p = req.principal;
   if (!p) throw new AppError('UNAUTHENTICATED');
   const header = req.header('x-store-code')?.trim().toUpperCase();
-  let store: Store | null;
+  let found: { store: Store; merchant: Merchant } | null;
   if (p.kind === 'device') {
-    store = await db.getRepository(Store).findOneBy({ id: p.device.storeId });
-    if (!store) throw notFound();
-    if (header && header !== store.code) throw forbidden();
+    found = await storeWithMerchant(db, { id: p.device.storeId });
+    if (!found) throw notFound();
+    if (header && header !== found.store.code) throw forbidden();
   } else {
     if (p.role === 'admin') throw forbidden();
     if (!header) throw new AppError('VALIDATION_ERROR', { fields: { 'X-Store-Code': 'this header names the store to act for' } });
-    store = await db.getRepository(Store).findOneBy({ code: header });
-    if (!store || store.merchantId !== p.merchantId) throw notFound();
-    if (p.role === 'store_staff' && !p.storeIds.includes(store.id)) throw forbidden();
+    found = await storeWithMerchant(db, { code: header });
+    if (!found || found.store.merchantId !== p.merchantId) throw notFound();
+    if (p.role === 'store_staff' && !p.storeIds.includes(found.store.id)) throw forbidden();
   }
-  const merchant = await db.getRepository(Merchant).findOneByOrFail({ id: store.merchantId });
+  const { store, merchant } = found;
   return p.kind === 'device'
     ? { store, merchant, deviceId: p.id, actingUserId: p.device.createdById, principal: { kind: 'device', id: p.id } }
     : { store, merchant, deviceId: null, actingUserId: p.id, principal: { kind: 'user', id: p.id } };
+}
+
+/** A store and its merchant in one round trip (this runs on every store-API request). */
+async function storeWithMerchant(db: DataSource, by: { id: number } | { code: string }): Promise<{ store: Store; merchant: Merchant } | null> {
+  const row = (await db
+    .getRepository(Store)
+    .createQueryBuilder('s')
+    .innerJoinAndMapOne('s.merchant', Merchant, 'm', 'm.id = s.merchantId')
+    .where('id' in by ? 's.id = :id' : 's.code = :code', by)
+    .getOne()) as (Store & { merchant: Merchant }) | null;
+  if (!row) return null;
+  const { merchant, ...store } = row;
+  return { store: store as Store, merchant };
 }
