@@ -21,7 +21,6 @@
  * (servers start with --inspect on 127.0.0.1), before and after the N sockets connect.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -442,10 +441,10 @@ async function runHub() {
   }
 }
 
-/** Devices from..to-1 straight into the hub's database (as DeviceService.pair writes them), tokens from its keyring. */
+/** Devices from..to-1 straight into the hub's database (the row DeviceService.pair writes: newDeviceRow), tokens from its keyring. */
 async function bulkPair(dataDir: string, merchantId: number, actorId: number, stores: { id: number; code: string }[], from: number, to: number, out: { id: number; token: string }[]) {
   // Imported here, not at the top: the baseline server and the clients run this file too and should stay lean.
-  const [{ Keyring }, { Tokens }, { createDataSource }, { TerminalDevice }, { In }] = await Promise.all([
+  const [{ Keyring }, { Tokens }, { createDataSource }, { newDeviceRow, TerminalDevice }, { In }] = await Promise.all([
     import('../src/auth/keyring.js'),
     import('../src/auth/tokens.js'),
     import('../src/db/data-source.js'),
@@ -461,22 +460,7 @@ async function bulkPair(dataDir: string, merchantId: number, actorId: number, st
     const expiresAt = new Date(Math.floor((createdAt.getTime() + 365 * 86_400_000) / 1000) * 1000);
     for (let i = from; i < to; i += 500) {
       const rows = Array.from({ length: Math.min(500, to - i) }, (_, k) =>
-        repo.create({
-          merchantId,
-          storeId: stores[Math.floor((i + k) / 100)].id,
-          label: `Till ${i + k}`,
-          jti: randomUUID(),
-          expiresAt,
-          lastSeenAt: null,
-          lastSeenIp: null,
-          revokedAt: null,
-          revokedById: null,
-          revokedReason: null,
-          createdById: actorId,
-          expiryWarnedAt: null,
-          createdAt,
-          updatedAt: createdAt,
-        }),
+        repo.create(newDeviceRow({ merchantId, storeId: stores[Math.floor((i + k) / 100)].id, label: `Till ${i + k}`, createdById: actorId, expiresAt, now: createdAt })),
       );
       await repo.insert(rows);
       const ids = new Map((await repo.find({ where: { jti: In(rows.map((r) => r.jti)) }, select: { id: true, jti: true } })).map((d) => [d.jti, d.id]));

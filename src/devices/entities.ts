@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Entity, Index } from 'typeorm';
 import { DateColumn, IdColumn, IntColumn, TextColumn } from '../db/columns';
 
@@ -25,6 +26,26 @@ export class TerminalDevice {
   @DateColumn({ name: 'expiry_warned_at', nullable: true }) expiryWarnedAt: Date | null;
   @DateColumn({ name: 'created_at' }) createdAt: Date;
   @DateColumn({ name: 'updated_at' }) updatedAt: Date;
+}
+
+/** The fields of a freshly paired device: a new `jti`, nothing seen, revoked or warned yet. */
+export function newDeviceRow(input: { merchantId: number; storeId: number; label: string; createdById: number | null; expiresAt: Date; now: Date }): Omit<TerminalDevice, 'id'> {
+  return {
+    merchantId: input.merchantId,
+    storeId: input.storeId,
+    label: input.label,
+    jti: randomUUID(),
+    expiresAt: input.expiresAt,
+    lastSeenAt: null,
+    lastSeenIp: null,
+    revokedAt: null,
+    revokedById: null,
+    revokedReason: null,
+    createdById: input.createdById,
+    expiryWarnedAt: null,
+    createdAt: input.now,
+    updatedAt: input.now,
+  };
 }
 
 export function deviceStatus(d: Pick<TerminalDevice, 'revokedAt' | 'expiresAt'>, now = new Date()): DeviceStatus {

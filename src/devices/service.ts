@@ -5,7 +5,7 @@ import type { EventBus } from '../events';
 import { conflict, notFound } from '../http/errors';
 import type { PresenceReader } from '../presence';
 import { Store } from '../tenancy/entities';
-import { TerminalDevice, type DeviceStatus } from './entities';
+import { newDeviceRow, TerminalDevice, type DeviceStatus } from './entities';
 import type { DeviceView } from './presenter';
 import { qrPayload, qrPng } from './qr';
 
@@ -75,22 +75,7 @@ export class DeviceService {
     if (!store) throw notFound();
     const now = new Date();
     const device = await this.repo.save(
-      this.repo.create({
-        merchantId,
-        storeId: store.id,
-        label: input.label,
-        jti: randomUUID(),
-        expiresAt: this.newExpiry(now),
-        lastSeenAt: null,
-        lastSeenIp: null,
-        revokedAt: null,
-        revokedById: null,
-        revokedReason: null,
-        createdById: actorId,
-        expiryWarnedAt: null,
-        createdAt: now,
-        updatedAt: now,
-      }),
+      this.repo.create(newDeviceRow({ merchantId, storeId: store.id, label: input.label, createdById: actorId, expiresAt: this.newExpiry(now), now })),
     );
     const pairing = await this.pairing(device, store.code);
     this.events.emit('device.paired', { device });
