@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors } from 'jose';
 import type { DataSource } from 'typeorm';
 import { TerminalDevice } from '../devices/entities';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { User, UserStore, type Role } from '../tenancy/entities';
 import type { Keyring } from './keyring';
 
 /** Two token kinds, told apart by `typ` and `aud` so that neither passes as the other (RFC 8725 §3.11, §3.12). */
 export const USER_TOKEN = { typ: 'th-user+jwt', audience: 'terminal-hub:portal' } as const;
 export const DEVICE_TOKEN = { typ: 'th-device+jwt', audience: 'terminal-hub:store-api' } as const;
+
+/** The bearer token of an Authorization header, or undefined. Tokens in query strings are never read. */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  return m?.[1];
+}
 
 export interface UserPrincipal {
   kind: 'user';

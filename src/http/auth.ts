@@ -1,18 +1,12 @@
 import type { Request, RequestHandler } from 'express';
-import type { DevicePrincipal, Principal, Tokens, UserPrincipal } from '../auth/tokens';
+import { bearerToken, type DevicePrincipal, type Principal, type Tokens, type UserPrincipal } from '../auth/tokens';
 import type { Role } from '../tenancy/entities';
-import { AppError } from './errors';
+import { AppError } from '../errors';
 
 declare module 'express-serve-static-core' {
   interface Request {
     principal?: Principal;
   }
-}
-
-/** The bearer token of a request, or undefined. Tokens in query strings are never read. */
-export function bearerToken(header: string | undefined): string | undefined {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  return m?.[1];
 }
 
 /** Authenticates every request below it: sets req.principal or answers 401 with the contract's code. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ERROR_STATUS } from './errors';
+import { ERROR_STATUS } from '../errors';
 
 export type Auth = 'none' | 'user' | 'device' | 'user_or_device';
 

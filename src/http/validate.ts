@@ -16,13 +16,3 @@ export const pagination = {
   limit: z.coerce.number().int().min(1).max(500).default(100),
   offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
 };
-
-/** `{fields: {"label": "…", "store_id": "…"}}`: one message per bad field, `body` when the body itself is wrong. */
-export function validationDetails(err: z.ZodError): { fields: Record<string, string> } {
-  const fields: Record<string, string> = {};
-  for (const issue of err.issues) {
-    const key = issue.path.length ? issue.path.join('.') : 'body';
-    fields[key] ??= issue.message;
-  }
-  return { fields };
-}

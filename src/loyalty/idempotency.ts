@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { LessThan, type DataSource, type EntityManager } from 'typeorm';
 import { isUniqueViolation } from '../db/errors';
 import { transaction } from '../db/transaction';
-import { AppError, type ErrorCode } from '../http/errors';
+import { AppError, type ErrorCode } from '../errors';
 import { IdempotencyKey } from './entities';
 
 /** Answers are kept at least this long; `purge` removes older ones (to be called by a job). */

@@ -1,7 +1,6 @@
 import type { Request } from 'express';
 import { z } from 'zod';
-import { AppError } from '../http/errors';
-import { validationDetails } from '../http/validate';
+import { AppError, validationDetails } from '../errors';
 
 /** Card numbers: 4 to 32 letters, digits or "-", compared upper-cased (a typed "ab-12" finds "AB-12"). */
 export const cardNumber = z

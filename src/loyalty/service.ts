@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { isUniqueViolation } from '../db/errors';
 import { transaction } from '../db/transaction';
-import { AppError, conflict, notFound } from '../http/errors';
+import { AppError, conflict, notFound } from '../errors';
 import { LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, type TransactionType } from './entities';
 import { IdempotencyKeys, type Answer } from './idempotency';
 import { presentWrite, type ProgramView } from './presenters';

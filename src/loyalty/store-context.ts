@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { DataSource } from 'typeorm';
-import { AppError, forbidden, notFound } from '../http/errors';
+import { AppError, forbidden, notFound } from '../errors';
 import { Merchant, Store } from '../tenancy/entities';
 
 export interface StoreContext {

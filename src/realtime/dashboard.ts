@@ -7,9 +7,10 @@ import type { UserPrincipal } from '../auth/tokens';
 import type { AppContext } from '../context';
 import { TerminalDevice } from '../devices/entities';
 import { presentDevice, type DeviceView } from '../devices/presenter';
-import { AppError, notFound } from '../http/errors';
-import { authenticateSockets, errorBody, runAt } from './handshake';
+import { AppError, notFound } from '../errors';
+import { authenticateSockets, socketError } from './handshake';
 import type { LastSeen } from './last-seen';
+import { runAt } from './run-at';
 
 export type DashboardEvent = 'device:paired' | 'device:updated' | 'device:revoked' | 'device:online' | 'device:offline' | 'device:expiring';
 export type OfflineReason = 'client_disconnect' | 'ping_timeout' | 'revoked' | 'expired' | 'server_shutdown' | 'node_lost' | 'reissued';
@@ -76,7 +77,7 @@ export function dashboardNamespace(io: Server, ctx: AppContext, handshakes: Coun
     if (user.role === 'merchant' && user.merchantId) void socket.join(merchantRoom(user.merchantId));
     connected.inc();
     const cancelExpiry = runAt(socket.data.expiresAt, () => {
-      socket.emit('expired', errorBody(new AppError('TOKEN_EXPIRED'), ctx.logger));
+      socket.emit('expired', socketError(new AppError('TOKEN_EXPIRED'), ctx.logger));
       socket.disconnect(true);
     });
     socket.on('disconnect', () => {
@@ -95,7 +96,7 @@ export function dashboardNamespace(io: Server, ctx: AppContext, handshakes: Coun
         const { items, total } = await ctx.devices.list(merchantId, { limit: ACK_LIMIT, offset: 0 });
         ack({ items: items.map((v) => presentDevice(v, ctx.config.expiryWarningDays)), total });
       } catch (err) {
-        ack({ error: errorBody(err, ctx.logger) });
+        ack({ error: socketError(err, ctx.logger) });
       }
     });
   });

@@ -3,12 +3,14 @@ import type { Server, Socket } from 'socket.io';
 import type { AppContext } from '../context';
 import { TerminalDevice } from '../devices/entities';
 import { isExpiringSoon } from '../devices/presenter';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { Store } from '../tenancy/entities';
 import type { DashboardFeed, OfflineReason } from './dashboard';
-import { authenticateSockets, clientIp, errorBody, runAt } from './handshake';
+import { authenticateSockets, clientIp, socketError } from './handshake';
+import { KeyedQueue } from './keyed-queue';
 import type { LastSeenBatcher } from './last-seen';
-import type { PresenceRegistry } from './presence';
+import type { PresenceRegistry } from './presence-registry';
+import { runAt } from './run-at';
 
 interface DeviceSocketData {
   device: TerminalDevice;
@@ -92,7 +94,7 @@ export function devicesNamespace(
     const touch = () => lastSeen.touch(device.id, data.ip);
     touch();
     socket.conn.on('packet', touch);
-    const cancelExpiry = runAt(device.expiresAt, () => dropSocket(socket, 'expired', 'expired', errorBody(new AppError('TERMINAL_DEVICE_EXPIRED'), ctx.logger)));
+    const cancelExpiry = runAt(device.expiresAt, () => dropSocket(socket, 'expired', 'expired', socketError(new AppError('TERMINAL_DEVICE_EXPIRED'), ctx.logger)));
     // `session` goes out once presence has recorded the socket: from then on every node sees the device online.
     const session = {
       device_id: device.id,
@@ -136,24 +138,4 @@ export function devicesNamespace(
     },
     idle: () => queue.idle(),
   };
-}
-
-/** Runs tasks one after another per key, so a device's online and offline announcements keep their order. */
-class KeyedQueue {
-  private readonly tails = new Map<number, Promise<void>>();
-  constructor(private readonly onError: (err: unknown) => void) {}
-
-  run(key: number, task: () => Promise<void>): void {
-    const tail: Promise<void> = (this.tails.get(key) ?? Promise.resolve())
-      .then(task)
-      .catch(this.onError)
-      .finally(() => {
-        if (this.tails.get(key) === tail) this.tails.delete(key);
-      });
-    this.tails.set(key, tail);
-  }
-
-  idle(): Promise<unknown> {
-    return Promise.all(this.tails.values());
-  }
 }

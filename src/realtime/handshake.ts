@@ -2,12 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import express from 'express';
 import type { Counter } from 'prom-client';
 import type { Namespace, Server, Socket } from 'socket.io';
-import type { Principal, Tokens } from '../auth/tokens';
+import { bearerToken, type Principal, type Tokens } from '../auth/tokens';
 import type { Config } from '../config';
-import { bearerToken } from '../http/auth';
-import { toAppError } from '../http/error-handler';
-import { AppError, type ErrorCode } from '../http/errors';
-import { translate } from '../i18n';
+import { AppError, type ErrorBody, errorBody, toAppError } from '../errors';
 import type { Logger } from '../logger';
 
 /** What a namespace needs of the HTTP request that opened the connection; the request itself is dropped. */
@@ -79,33 +76,19 @@ export function authenticateSockets(
       deps.handshakes.inc({ namespace: nsp.name, outcome: 'ok' });
       next();
     } catch (err) {
-      const data = errorBody(err, deps.logger);
+      const data = socketError(err, deps.logger);
       deps.handshakes.inc({ namespace: nsp.name, outcome: data.code });
       next(Object.assign(new Error(data.code), { data }));
     }
   });
 }
 
-/** The REST error body's `error` object for socket answers (acks, connect_error). Anything unexpected is INTERNAL. */
-export function errorBody(err: unknown, logger: Logger): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+/** The socket adapter of the one error type (acks, connect_error, `expired`). Anything unexpected is INTERNAL. */
+export function socketError(err: unknown, logger: Logger): ErrorBody {
   let appErr = toAppError(err);
   if (!appErr) {
     logger.error({ err }, 'socket handler failed');
     appErr = new AppError('INTERNAL');
   }
-  return { code: appErr.code, message: translate('en', `errors.${appErr.code}`), ...(appErr.details ? { details: appErr.details } : {}) };
-}
-
-/** setTimeout holds at most 2^31-1 ms (~24.8 days); longer waits (1-year tokens) re-arm until the instant. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** Calls fn once at `at`; returns a function that cancels it. */
-export function runAt(at: Date, fn: () => void): () => void {
-  let timer: NodeJS.Timeout;
-  const arm = () => {
-    const ms = at.getTime() - Date.now() + 5; // timers may fire a millisecond early; be past the instant
-    timer = setTimeout(ms <= MAX_TIMEOUT_MS ? fn : arm, Math.max(0, Math.min(ms, MAX_TIMEOUT_MS)));
-  };
-  arm();
-  return () => clearTimeout(timer);
+  return errorBody(appErr, 'en');
 }

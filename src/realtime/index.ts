@@ -8,7 +8,7 @@ import { dashboardNamespace, type DashboardFeed } from './dashboard';
 import { devicesNamespace, type DevicesNamespace } from './devices';
 import { keepOnlyHandshakeFacts } from './handshake';
 import { LastSeenBatcher } from './last-seen';
-import { LocalPresence, RedisPresence, type PresenceRegistry } from './presence';
+import { LocalPresence, RedisPresence, type PresenceRegistry } from './presence-registry';
 import { REDIS_PREFIX, type RedisConnections } from './redis';
 
 export interface Realtime {

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { randomPassword } from '../auth/passwords';
 import type { TenancyService } from './service';
 

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import rateLimit, { ipKeyGenerator } from 'express-rate-limit';
 import type { AppContext } from '../context';
 import { requireRole, userOf } from '../http/auth';
-import { AppError } from '../http/errors';
+import { AppError } from '../errors';
 import { body, params, query } from '../http/validate';
 import { presentMerchant, presentStore, presentUser } from './presenters';
 import { listQuery, loginBody, merchantBody, merchantParams, storeBody, userBody } from './schemas';

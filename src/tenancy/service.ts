@@ -2,7 +2,7 @@ import { In, type DataSource } from 'typeorm';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import { isUniqueViolation } from '../db/errors';
 import { transaction } from '../db/transaction';
-import { AppError, conflict, notFound } from '../http/errors';
+import { AppError, conflict, notFound } from '../errors';
 import { Merchant, Store, User, UserStore, type Role } from './entities';
 
 export interface Page {

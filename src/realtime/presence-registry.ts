@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
-import type { PresenceReader } from '../presence';
+import type { PresenceReader } from '../devices/presence-reader';
 import { LuaScript, REDIS_PREFIX } from './redis';
 
 export interface PresenceListener {

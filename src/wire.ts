@@ -1,0 +1,7 @@
+/**
+ * The wire types a client needs, in one place: REST bodies and Socket.IO events. The pages (JSDoc `@import`),
+ * the reference client and the tests import them from here, so a renamed field breaks their build.
+ */
+export type { ErrorBody, ErrorCode } from './errors';
+export type { PresentedDevice as Device } from './devices/presenter';
+export type * from './realtime/socket-events';
