@@ -19,13 +19,20 @@ async function main() {
     const call = (path: string, token: string, body: object, key?: string) =>
       fetch(`${t.url}/api/v1/store/loyalty${path}`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...(key ? { 'idempotency-key': key } : {}),
+        },
         body: JSON.stringify(body),
       });
-    const enrol = async () => ((await (await call('/cards', tokens[0], {})).json()) as { card: { card_number: string } }).card.card_number;
+    const enrol = async () =>
+      ((await (await call('/cards', tokens[0], {})).json()) as { card: { card_number: string } }).card.card_number;
     const stamps = async (n: string) => (await t.hub.ctx.loyalty.getCard(tenant.merchantId, n)).stamps;
 
-    console.log(`database: ${onMysql ? 'MariaDB/MySQL' : 'SQLite'}, ${total} stamp requests, ${concurrency} in flight, ${tokens.length} devices in 2 stores`);
+    console.log(
+      `database: ${onMysql ? 'MariaDB/MySQL' : 'SQLite'}, ${total} stamp requests, ${concurrency} in flight, ${tokens.length} devices in 2 stores`,
+    );
     const hot = await enrol();
     const many = await Promise.all(Array.from({ length: 100 }, enrol));
     const scenarios = [
@@ -43,18 +50,27 @@ async function main() {
         Array.from({ length: concurrency }, async () => {
           while (next < total) {
             const i = next++;
-            const res = await call(`/cards/${cardOf(i)}/stamps`, tokens[i % tokens.length], { count: 1 }, keyed ? randomUUID() : undefined);
+            const res = await call(
+              `/cards/${cardOf(i)}/stamps`,
+              tokens[i % tokens.length],
+              { count: 1 },
+              keyed ? randomUUID() : undefined,
+            );
             await res.arrayBuffer();
             statuses[res.status] = (statuses[res.status] ?? 0) + 1;
           }
         }),
       );
       const secs = (performance.now() - t0) / 1000;
-      console.log(`${label.padEnd(32)} ${(total / secs).toFixed(0).padStart(6)} stamps/s  (${secs.toFixed(2)} s, statuses ${JSON.stringify(statuses)})`);
+      console.log(
+        `${label.padEnd(32)} ${(total / secs).toFixed(0).padStart(6)} stamps/s  (${secs.toFixed(2)} s, statuses ${JSON.stringify(statuses)})`,
+      );
     }
     const counted = (await stamps(hot)) + (await Promise.all(many.map(stamps))).reduce((a, b) => a + b, 0);
     const expected = scenarios.length * total;
-    console.log(`stamps on the cards: ${counted} of ${expected} requested${counted === expected ? ' (all counted)' : ' — LOST UPDATES'}`);
+    console.log(
+      `stamps on the cards: ${counted} of ${expected} requested${counted === expected ? ' (all counted)' : ' — LOST UPDATES'}`,
+    );
   } finally {
     await t.close();
   }

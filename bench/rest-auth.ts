@@ -19,19 +19,35 @@ const URL = `http://127.0.0.1:${PORT}`;
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench password 123' };
 
 async function api(method: string, p: string, token?: string, body?: unknown) {
-  const res = await fetch(URL + p, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(URL + p, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
   return res.json();
 }
 
 function load(p: string, token?: string, seconds = 8) {
-  return autocannon({ url: URL + p, connections: 10, duration: seconds, headers: token ? { authorization: `Bearer ${token}` } : {} });
+  return autocannon({
+    url: URL + p,
+    connections: 10,
+    duration: seconds,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+  });
 }
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-'));
   const server = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
-    env: { ...process.env, PORT: String(PORT), DATA_DIR: dataDir, LOG_LEVEL: 'warn', BOOTSTRAP_ADMIN_EMAIL: ADMIN.email, BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password },
+    env: {
+      ...process.env,
+      PORT: String(PORT),
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
+      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true,
   });
@@ -44,20 +60,46 @@ async function main() {
     const admin = (await api('POST', '/api/v1/auth/login', undefined, ADMIN)).token;
     const stamp = Date.now().toString(36);
     const merchant = (await api('POST', '/api/v1/admin/merchants', admin, { name: `Bench ${stamp}` })).merchant;
-    const store = (await api('POST', `/api/v1/admin/merchants/${merchant.id}/stores`, admin, { name: 'Bench store', code: `BENCH-${stamp}` })).store;
+    const store = (
+      await api('POST', `/api/v1/admin/merchants/${merchant.id}/stores`, admin, {
+        name: 'Bench store',
+        code: `BENCH-${stamp}`,
+      })
+    ).store;
     const email = `bench-${stamp}@example.com`;
-    await api('POST', `/api/v1/admin/merchants/${merchant.id}/users`, admin, { email, password: ADMIN.password, role: 'merchant' });
-    const merchantToken = (await api('POST', '/api/v1/auth/login', undefined, { email, password: ADMIN.password })).token;
+    await api('POST', `/api/v1/admin/merchants/${merchant.id}/users`, admin, {
+      email,
+      password: ADMIN.password,
+      role: 'merchant',
+    });
+    const merchantToken = (await api('POST', '/api/v1/auth/login', undefined, { email, password: ADMIN.password }))
+      .token;
     let deviceToken = '';
-    for (let i = 0; i < 50; i++) deviceToken = (await api('POST', '/api/v1/merchants/loyalty/devices', merchantToken, { store_id: store.id, label: `Till ${i}` })).pairing.auth_token;
+    for (let i = 0; i < 50; i++)
+      deviceToken = (
+        await api('POST', '/api/v1/merchants/loyalty/devices', merchantToken, {
+          store_id: store.id,
+          label: `Till ${i}`,
+        })
+      ).pairing.auth_token;
 
     const cases: [string, string, string?][] = [
       ['GET /healthz (baseline: no auth, no database)', '/healthz'],
-      ['GET /api/v1/store/loyalty/session (device token: verify + row by jti + store)', '/api/v1/store/loyalty/session', deviceToken],
+      [
+        'GET /api/v1/store/loyalty/session (device token: verify + row by jti + store)',
+        '/api/v1/store/loyalty/session',
+        deviceToken,
+      ],
       ['GET /api/v1/auth/me (user token: verify + user row)', '/api/v1/auth/me', merchantToken],
-      ['GET /api/v1/merchants/loyalty/devices (user token, list of 50 devices)', '/api/v1/merchants/loyalty/devices', merchantToken],
+      [
+        'GET /api/v1/merchants/loyalty/devices (user token, list of 50 devices)',
+        '/api/v1/merchants/loyalty/devices',
+        merchantToken,
+      ],
     ];
-    console.log(`database: ${process.env.DATABASE_URL ? 'MySQL/MariaDB' : 'SQLite (embedded)'}; ${os.cpus().length} cores; node ${process.version}`);
+    console.log(
+      `database: ${process.env.DATABASE_URL ? 'MySQL/MariaDB' : 'SQLite (embedded)'}; ${os.cpus().length} cores; node ${process.version}`,
+    );
     let baseline = 0;
     for (const [name, p, token] of cases) {
       await load(p, token, 2); // warm-up
@@ -65,7 +107,9 @@ async function main() {
       if (r.non2xx) throw new Error(`${name}: ${r.non2xx} non-2xx answers`);
       const rps = r.requests.average;
       baseline ||= rps;
-      console.log(`${name}\n  ${rps.toFixed(0)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ratio to baseline ${(rps / baseline).toFixed(2)}`);
+      console.log(
+        `${name}\n  ${rps.toFixed(0)} req/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  ratio to baseline ${(rps / baseline).toFixed(2)}`,
+      );
     }
   } finally {
     process.kill(-server.pid!, 'SIGTERM');

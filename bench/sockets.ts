@@ -64,9 +64,20 @@ function bareServer(port: number) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // --client: the load generator. Gets {url, tokens, concurrency} over IPC, connects, reports; relays `revoked`.
-type ToClient = { type: 'connect'; url: string; tokens: string[]; concurrency: number; first: number } | { type: 'stats' } | { type: 'close' };
+type ToClient =
+  | { type: 'connect'; url: string; tokens: string[]; concurrency: number; first: number }
+  | { type: 'stats' }
+  | { type: 'close' };
 export type FromClient =
-  | { type: 'connected'; ok: number; failed: number; errors: Record<string, number>; start: number; end: number; latencies: number[] }
+  | {
+      type: 'connected';
+      ok: number;
+      failed: number;
+      errors: Record<string, number>;
+      start: number;
+      end: number;
+      latencies: number[];
+    }
   | { type: 'revoked'; index: number; at: number }
   | { type: 'stats'; open: number; disconnects: Record<string, number> };
 
@@ -89,7 +100,13 @@ function loadClient() {
       const one = (i: number) =>
         new Promise<void>((resolve) => {
           const t0 = now();
-          const s = io(`${m.url}/devices`, { transports: ['websocket'], forceNew: true, reconnection: false, timeout: 60_000, auth: { token: m.tokens[i] } });
+          const s = io(`${m.url}/devices`, {
+            transports: ['websocket'],
+            forceNew: true,
+            reconnection: false,
+            timeout: 60_000,
+            auth: { token: m.tokens[i] },
+          });
           sockets.push(s);
           s.once('session', () => {
             latencies.push(now() - t0);
@@ -141,7 +158,11 @@ function killAll() {
 
 /** Servers: own process group (detached), stderr filtered of the inspector's banner. */
 function startServer(cmd: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
-  const child = spawn(cmd, args, { env: { ...process.env, ...extraEnv }, stdio: ['ignore', 'ignore', 'pipe'], detached: cmd.endsWith('tsx') });
+  const child = spawn(cmd, args, {
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    detached: cmd.endsWith('tsx'),
+  });
   child.stderr!.on('data', (b: Buffer) => {
     const text = b
       .toString()
@@ -165,7 +186,9 @@ async function waitHttp(url: string, child: ChildProcess) {
 
 /** A full GC in the server, through the inspector (HeapProfiler.collectGarbage), twice. */
 async function forceGc(inspectPort: number) {
-  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
+    webSocketDebuggerUrl: string;
+  }[];
   const ws = new WebSocket(target.webSocketDebuggerUrl);
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   for (const id of [1, 2]) {
@@ -195,7 +218,9 @@ async function memory(url: string, inspectPort: number) {
 }
 
 function spawnClient(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--client'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.add(child);
   return child;
 }
@@ -237,15 +262,26 @@ interface Result {
 }
 
 /** Connects tokens.length sockets from CLIENTS processes, measures, and keeps them open (caller closes). */
-async function connectAll(url: string, inspectPort: number, tokens: string[], onConnected?: () => Promise<void>): Promise<Result> {
+async function connectAll(
+  url: string,
+  inspectPort: number,
+  tokens: string[],
+  onConnected?: () => Promise<void>,
+): Promise<Result> {
   const clients = Array.from({ length: CLIENTS }, spawnClient);
   await sleep(1500); // let the clients load their modules
   const before = await memory(url, inspectPort);
   const per = Math.ceil(tokens.length / CLIENTS);
   const done = clients.map((c) => nextMessage(c, 'connected', 180_000));
-  clients.forEach((c, k) =>
-    c.send({ type: 'connect', url, tokens: tokens.slice(k * per, (k + 1) * per), first: k * per, concurrency: Math.max(1, Math.round(CONCURRENCY / CLIENTS)) } satisfies ToClient),
-  );
+  clients.forEach((c, k) => {
+    c.send({
+      type: 'connect',
+      url,
+      tokens: tokens.slice(k * per, (k + 1) * per),
+      first: k * per,
+      concurrency: Math.max(1, Math.round(CONCURRENCY / CLIENTS)),
+    } satisfies ToClient);
+  });
   const reports = await Promise.all(done);
   const start = Math.min(...reports.map((r) => r.start));
   const end = Math.max(...reports.map((r) => r.end));
@@ -261,7 +297,12 @@ async function connectAll(url: string, inspectPort: number, tokens: string[], on
   await sleep(WINDOW_S * 1000);
   const m1 = await metrics(url);
   const cpuIdlePct = ((get(m1, 'process_cpu_seconds_total') - cpu0) / ((now() - t0) / 1000)) * 100;
-  const stats = await Promise.all(clients.map((c) => (c.send({ type: 'stats' } satisfies ToClient), nextMessage(c, 'stats', 10_000))));
+  const stats = await Promise.all(
+    clients.map((c) => {
+      c.send({ type: 'stats' } satisfies ToClient);
+      return nextMessage(c, 'stats', 10_000);
+    }),
+  );
   const disconnects: Record<string, number> = {};
   for (const s of stats) for (const [k, v] of Object.entries(s.disconnects)) disconnects[k] = (disconnects[k] ?? 0) + v;
   const ok = reports.reduce((a, r) => a + r.ok, 0);
@@ -292,7 +333,10 @@ async function closeClients(clients: ChildProcess[]) {
         new Promise<void>((resolve) => {
           c.once('exit', () => resolve());
           c.send({ type: 'close' } satisfies ToClient);
-          setTimeout(() => (c.kill('SIGKILL'), resolve()), 5000);
+          setTimeout(() => {
+            c.kill('SIGKILL');
+            resolve();
+          }, 5000);
         }),
     ),
   );
@@ -302,11 +346,19 @@ async function closeClients(clients: ChildProcess[]) {
 async function runBare(): Promise<Result> {
   const port = randomPort();
   const inspect = randomPort();
-  const server = startServer(process.execPath, ['--import', 'tsx', `--inspect=127.0.0.1:${inspect}`, __filename, '--bare', String(port)], {});
+  const server = startServer(
+    process.execPath,
+    ['--import', 'tsx', `--inspect=127.0.0.1:${inspect}`, __filename, '--bare', String(port)],
+    {},
+  );
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(`${url}/metrics`, server);
-    const r = await connectAll(url, inspect, Array.from({ length: N }, (_, i) => `bare-${i}`));
+    const r = await connectAll(
+      url,
+      inspect,
+      Array.from({ length: N }, (_, i) => `bare-${i}`),
+    );
     await closeClients(r.clients);
     return r;
   } finally {
@@ -329,7 +381,11 @@ async function runHub() {
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
   });
   const api = async (method: string, p: string, token?: string, body?: unknown) => {
-    const res = await fetch(url + p, { method, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(url + p, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return res.json();
   };
@@ -341,10 +397,11 @@ async function runHub() {
       .catch(async () => {
         const creds = { email: 'bench-sockets-admin@example.com', password: ADMIN.password };
         await new Promise<void>((resolve, reject) =>
-          spawn('node_modules/.bin/tsx', ['src/cli/create-admin.ts', '--email', creds.email, '--password', creds.password], { env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: 'ignore' }).once(
-            'exit',
-            (code) => (code === 0 ? resolve() : reject(new Error(`admin:create exited with ${code}`))),
-          ),
+          spawn(
+            'node_modules/.bin/tsx',
+            ['src/cli/create-admin.ts', '--email', creds.email, '--password', creds.password],
+            { env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
+          ).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`admin:create exited with ${code}`)))),
         );
         return api('POST', '/api/v1/auth/login', undefined, creds);
       })
@@ -352,17 +409,35 @@ async function runHub() {
     const stamp = Date.now().toString(36);
     const merchant = (await api('POST', '/api/v1/admin/merchants', admin, { name: `Sockets ${stamp}` })).merchant;
     const email = `sockets-${stamp}@example.com`;
-    await api('POST', `/api/v1/admin/merchants/${merchant.id}/users`, admin, { email, password: ADMIN.password, role: 'merchant' });
-    const merchantToken = (await api('POST', '/api/v1/auth/login', undefined, { email, password: ADMIN.password })).token;
+    await api('POST', `/api/v1/admin/merchants/${merchant.id}/users`, admin, {
+      email,
+      password: ADMIN.password,
+      role: 'merchant',
+    });
+    const merchantToken = (await api('POST', '/api/v1/auth/login', undefined, { email, password: ADMIN.password }))
+      .token;
     const stores: { id: number; code: string }[] = [];
-    for (let s = 0; s < Math.ceil(N / 100); s++) stores.push((await api('POST', `/api/v1/admin/merchants/${merchant.id}/stores`, admin, { name: `Store ${s}`, code: `S${s}-${stamp}` })).store);
+    for (let s = 0; s < Math.ceil(N / 100); s++)
+      stores.push(
+        (
+          await api('POST', `/api/v1/admin/merchants/${merchant.id}/stores`, admin, {
+            name: `Store ${s}`,
+            code: `S${s}-${stamp}`,
+          })
+        ).store,
+      );
     const merchantUserId = (await api('GET', '/api/v1/auth/me', merchantToken)).user.id;
     const devices: { id: number; token: string }[] = [];
     const viaApi = Math.min(N, PAIR_API);
     const tPair = now();
     for (let i = 0; i < viaApi; i += 20) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(20, viaApi - i) }, (_, k) => api('POST', '/api/v1/merchants/loyalty/devices', merchantToken, { store_id: stores[Math.floor((i + k) / 100)].id, label: `Till ${i + k}` })),
+        Array.from({ length: Math.min(20, viaApi - i) }, (_, k) =>
+          api('POST', '/api/v1/merchants/loyalty/devices', merchantToken, {
+            store_id: stores[Math.floor((i + k) / 100)].id,
+            label: `Till ${i + k}`,
+          }),
+        ),
       );
       for (const b of batch) devices.push({ id: b.device.id, token: b.pairing.auth_token });
     }
@@ -372,8 +447,15 @@ async function runHub() {
     const bulkSecs = (now() - tBulk) / 1000;
 
     // A merchant dashboard counts device:online from the first connection on.
-    const dash = io(`${url}/dashboard`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { token: merchantToken } });
-    await new Promise((resolve, reject) => dash.once('connect', () => resolve(undefined)).once('connect_error', reject));
+    const dash = io(`${url}/dashboard`, {
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      auth: { token: merchantToken },
+    });
+    await new Promise((resolve, reject) =>
+      dash.once('connect', () => resolve(undefined)).once('connect_error', reject),
+    );
     let online = 0;
     let allOnlineAt = 0;
     let firstOnlineAt = 0;
@@ -383,10 +465,15 @@ async function runHub() {
     });
     const last0 = await metrics(url);
     let dashSecs = NaN;
-    const r = await connectAll(url, inspect, devices.map((d) => d.token), async () => {
-      for (let i = 0; i < 300 && online < N; i++) await sleep(100);
-      dashSecs = allOnlineAt ? (allOnlineAt - firstOnlineAt) / 1000 : NaN;
-    });
+    const r = await connectAll(
+      url,
+      inspect,
+      devices.map((d) => d.token),
+      async () => {
+        for (let i = 0; i < 300 && online < N; i++) await sleep(100);
+        dashSecs = allOnlineAt ? (allOnlineAt - firstOnlineAt) / 1000 : NaN;
+      },
+    );
     const m = r.lastMetrics;
     const mAfter = r.afterMetrics;
     // last_seen over the idle window (from right after the connections settled to the end of the window).
@@ -394,7 +481,9 @@ async function runHub() {
       statements: get(mm, 'realtime_last_seen_flush_rows_count'),
       rows: get(mm, 'realtime_last_seen_flush_rows_sum'),
       seconds: get(mm, 'realtime_last_seen_flush_seconds_sum'),
-      slow: get(mm, 'realtime_last_seen_flush_seconds_count') - get(mm, 'realtime_last_seen_flush_seconds_bucket{le="0.1"}'),
+      slow:
+        get(mm, 'realtime_last_seen_flush_seconds_count') -
+        get(mm, 'realtime_last_seen_flush_seconds_bucket{le="0.1"}'),
     });
     const fAll0 = flush(last0);
     const f0 = flush(mAfter);
@@ -413,7 +502,8 @@ async function runHub() {
     // Revokes with N connected: REST call → `revoked` on that device's socket.
     const revokes: { total: number; rest: number }[] = [];
     const byIndex = new Map<number, (at: number) => void>();
-    for (const c of r.clients) c.on('message', (msg: FromClient) => msg.type === 'revoked' && byIndex.get(msg.index)?.(msg.at));
+    for (const c of r.clients)
+      c.on('message', (msg: FromClient) => msg.type === 'revoked' && byIndex.get(msg.index)?.(msg.at));
     for (let k = 0; k < REVOKES; k++) {
       const index = Math.floor(((k + 0.5) / REVOKES) * N);
       const got = new Promise<number>((resolve, reject) => {
@@ -421,7 +511,9 @@ async function runHub() {
         setTimeout(() => reject(new Error(`no revoked event for device #${index} within 10 s`)), 10_000);
       });
       const t0 = now();
-      await api('POST', `/api/v1/merchants/loyalty/devices/${devices[index].id}/revoke`, merchantToken, { reason: 'bench' });
+      await api('POST', `/api/v1/merchants/loyalty/devices/${devices[index].id}/revoke`, merchantToken, {
+        reason: 'bench',
+      });
       const rest = now() - t0;
       revokes.push({ total: (await got) - t0, rest });
     }
@@ -442,7 +534,15 @@ async function runHub() {
 }
 
 /** Devices from..to-1 straight into the hub's database (the row DeviceService.pair writes: newDeviceRow), tokens from its keyring. */
-async function bulkPair(dataDir: string, merchantId: number, actorId: number, stores: { id: number; code: string }[], from: number, to: number, out: { id: number; token: string }[]) {
+async function bulkPair(
+  dataDir: string,
+  merchantId: number,
+  actorId: number,
+  stores: { id: number; code: string }[],
+  from: number,
+  to: number,
+  out: { id: number; token: string }[],
+) {
   // Imported here, not at the top: the baseline server and the clients run this file too and should stay lean.
   const [{ Keyring }, { Tokens }, { createDataSource }, { newDeviceRow, TerminalDevice }, { In }] = await Promise.all([
     import('../src/auth/keyring.js'),
@@ -460,10 +560,24 @@ async function bulkPair(dataDir: string, merchantId: number, actorId: number, st
     const expiresAt = new Date(Math.floor((createdAt.getTime() + 365 * 86_400_000) / 1000) * 1000);
     for (let i = from; i < to; i += 500) {
       const rows = Array.from({ length: Math.min(500, to - i) }, (_, k) =>
-        repo.create(newDeviceRow({ merchantId, storeId: stores[Math.floor((i + k) / 100)].id, label: `Till ${i + k}`, createdById: actorId, expiresAt, now: createdAt })),
+        repo.create(
+          newDeviceRow({
+            merchantId,
+            storeId: stores[Math.floor((i + k) / 100)].id,
+            label: `Till ${i + k}`,
+            createdById: actorId,
+            expiresAt,
+            now: createdAt,
+          }),
+        ),
       );
       await repo.insert(rows);
-      const ids = new Map((await repo.find({ where: { jti: In(rows.map((r) => r.jti)) }, select: { id: true, jti: true } })).map((d) => [d.jti, d.id]));
+      const ids = new Map(
+        (await repo.find({ where: { jti: In(rows.map((r) => r.jti)) }, select: { id: true, jti: true } })).map((d) => [
+          d.jti,
+          d.id,
+        ]),
+      );
       for (const [k, row] of rows.entries()) {
         row.id = ids.get(row.jti)!;
         out.push({ id: row.id, token: await tokens.createDeviceToken(row, stores[Math.floor((i + k) / 100)].code) });
@@ -478,7 +592,10 @@ const mb = (b: number) => (b / 1048576).toFixed(1);
 const kb = (b: number) => (b / 1024).toFixed(1);
 
 async function main() {
-  if (!Number.isInteger(N) || N < 1 || N > MAX_N) throw new Error(`N must be a whole number from 1 to ${MAX_N} (raise MAX_N knowingly: each socket is a file descriptor on both sides)`);
+  if (!Number.isInteger(N) || N < 1 || N > MAX_N)
+    throw new Error(
+      `N must be a whole number from 1 to ${MAX_N} (raise MAX_N knowingly: each socket is a file descriptor on both sides)`,
+    );
   const deadline = setTimeout(() => {
     console.error(`deadline of ${DEADLINE_S} s reached; stopping`);
     killAll();
@@ -486,36 +603,70 @@ async function main() {
   }, DEADLINE_S * 1000);
   deadline.unref();
   console.log(
-    `database: ${process.env.DATABASE_URL ? 'MySQL/MariaDB' : 'SQLite (embedded)'}; ${os.cpus().length} cores; node ${process.version}; load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+    `database: ${process.env.DATABASE_URL ? 'MySQL/MariaDB' : 'SQLite (embedded)'}; ${os.cpus().length} cores; node ${process.version}; load ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
   );
-  console.log(`N=${N} sockets from ${CLIENTS} client process(es), ${CONCURRENCY} handshakes in flight, idle window ${WINDOW_S} s, LAST_SEEN_FLUSH_MS=2000, ping 8 s`);
+  console.log(
+    `N=${N} sockets from ${CLIENTS} client process(es), ${CONCURRENCY} handshakes in flight, idle window ${WINDOW_S} s, LAST_SEEN_FLUSH_MS=2000, ping 8 s`,
+  );
 
   const bare = await runBare();
   const hub = await runHub();
   const h = hub.r;
-  const row = (label: string, hv: string, bv: string, ratio: string) => console.log(`${label.padEnd(40)} ${hv.padStart(14)} ${bv.padStart(14)} ${ratio.padStart(8)}`);
+  const row = (label: string, hv: string, bv: string, ratio: string) =>
+    console.log(`${label.padEnd(40)} ${hv.padStart(14)} ${bv.padStart(14)} ${ratio.padStart(8)}`);
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   console.log('');
   row('', 'terminal-hub', 'bare socket.io', 'hub/bare');
   row('sockets connected (session received)', `${h.ok}/${N}`, `${bare.ok}/${N}`, '');
   row('handshakes/s', h.perSec.toFixed(0), bare.perSec.toFixed(0), ratio(h.perSec, bare.perSec));
-  row('time until all have `session` (s)', h.seconds.toFixed(2), bare.seconds.toFixed(2), ratio(h.seconds, bare.seconds));
-  row('handshake p50 / p99 (ms)', `${h.p50.toFixed(0)} / ${h.p99.toFixed(0)}`, `${bare.p50.toFixed(0)} / ${bare.p99.toFixed(0)}`, ratio(h.p50, bare.p50));
-  row('RSS before → after (MB)', `${mb(h.rssBefore)} → ${mb(h.rssAfter)}`, `${mb(bare.rssBefore)} → ${mb(bare.rssAfter)}`, '');
+  row(
+    'time until all have `session` (s)',
+    h.seconds.toFixed(2),
+    bare.seconds.toFixed(2),
+    ratio(h.seconds, bare.seconds),
+  );
+  row(
+    'handshake p50 / p99 (ms)',
+    `${h.p50.toFixed(0)} / ${h.p99.toFixed(0)}`,
+    `${bare.p50.toFixed(0)} / ${bare.p99.toFixed(0)}`,
+    ratio(h.p50, bare.p50),
+  );
+  row(
+    'RSS before → after (MB)',
+    `${mb(h.rssBefore)} → ${mb(h.rssAfter)}`,
+    `${mb(bare.rssBefore)} → ${mb(bare.rssAfter)}`,
+    '',
+  );
   const rssPer = (x: Result) => (x.rssAfter - x.rssBefore) / x.ok;
   const heapPer = (x: Result) => (x.heapAfter - x.heapBefore) / x.ok;
   row('RSS per socket (KB)', kb(rssPer(h)), kb(rssPer(bare)), ratio(rssPer(h), rssPer(bare)));
-  row('heap used before → after (MB)', `${mb(h.heapBefore)} → ${mb(h.heapAfter)}`, `${mb(bare.heapBefore)} → ${mb(bare.heapAfter)}`, '');
+  row(
+    'heap used before → after (MB)',
+    `${mb(h.heapBefore)} → ${mb(h.heapAfter)}`,
+    `${mb(bare.heapBefore)} → ${mb(bare.heapAfter)}`,
+    '',
+  );
   row('heap per socket (KB)', kb(heapPer(h)), kb(heapPer(bare)), ratio(heapPer(h), heapPer(bare)));
-  row(`CPU with all idle over ${WINDOW_S} s (% of a core)`, h.cpuIdlePct.toFixed(1), bare.cpuIdlePct.toFixed(1), ratio(h.cpuIdlePct, bare.cpuIdlePct));
+  row(
+    `CPU with all idle over ${WINDOW_S} s (% of a core)`,
+    h.cpuIdlePct.toFixed(1),
+    bare.cpuIdlePct.toFixed(1),
+    ratio(h.cpuIdlePct, bare.cpuIdlePct),
+  );
   row('client-side disconnects in the window', JSON.stringify(h.disconnects), JSON.stringify(bare.disconnects), '');
-  if (h.failed || bare.failed) console.log(`handshake failures: hub ${JSON.stringify(h.errors)}, bare ${JSON.stringify(bare.errors)}`);
+  if (h.failed || bare.failed)
+    console.log(`handshake failures: hub ${JSON.stringify(h.errors)}, bare ${JSON.stringify(bare.errors)}`);
   console.log('');
   console.log(
     `pairing: ${hub.viaApi} devices through the API (batches of 20) in ${hub.pairSecs.toFixed(1)} s (${(hub.viaApi / hub.pairSecs).toFixed(0)}/s)` +
       (N > hub.viaApi ? `, ${N - hub.viaApi} inserted in bulk in ${hub.bulkSecs.toFixed(1)} s` : ''),
   );
-  console.log(`dashboard: all ${N} device:online received ${hub.dashSecs.toFixed(2)} s after the first one (${h.seconds.toFixed(2)} s for the handshakes)`);
+  console.log(
+    `dashboard: all ${N} device:online received ${hub.dashSecs.toFixed(2)} s after the first one (${h.seconds.toFixed(2)} s for the handshakes)`,
+  );
   const ls = hub.lastSeen;
   console.log(
     `last_seen during the connections: ${ls.connectStatements} UPDATEs, ${ls.connectRows} rows, ${(ls.connectSeconds * 1000).toFixed(0)} ms; ` +
@@ -525,7 +676,10 @@ async function main() {
   const rv = hub.revokes.map((x) => x.total);
   console.log(
     `revoke → \`revoked\` on the socket with ${N} connected: median ${pct(rv, 50).toFixed(1)} ms, max ${Math.max(...rv).toFixed(1)} ms ` +
-      `(REST round trip median ${pct(hub.revokes.map((x) => x.rest), 50).toFixed(1)} ms; ${hub.revokes.length} revokes); sockets left ${hub.socketsAfterRevokes}`,
+      `(REST round trip median ${pct(
+        hub.revokes.map((x) => x.rest),
+        50,
+      ).toFixed(1)} ms; ${hub.revokes.length} revokes); sockets left ${hub.socketsAfterRevokes}`,
   );
   console.log(`server counters: realtime_handshakes_total{/devices,ok} = ${hub.handshakeOk}`);
 }

@@ -36,10 +36,34 @@ export class CreateTerminalDevices1764000100000 implements MigrationInterface {
           { name: 'idx_loyalty_terminal_devices_expiry', columnNames: ['expires_at'] },
         ],
         foreignKeys: [
-          { name: 'fk_ltd_merchant', columnNames: ['merchant_id'], referencedTableName: 'merchants', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
-          { name: 'fk_ltd_store', columnNames: ['store_id'], referencedTableName: 'stores', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
-          { name: 'fk_ltd_revoked_by', columnNames: ['revoked_by_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'SET NULL' },
-          { name: 'fk_ltd_created_by', columnNames: ['created_by_id'], referencedTableName: 'users', referencedColumnNames: ['id'], onDelete: 'SET NULL' },
+          {
+            name: 'fk_ltd_merchant',
+            columnNames: ['merchant_id'],
+            referencedTableName: 'merchants',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+          {
+            name: 'fk_ltd_store',
+            columnNames: ['store_id'],
+            referencedTableName: 'stores',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
+          {
+            name: 'fk_ltd_revoked_by',
+            columnNames: ['revoked_by_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'SET NULL',
+          },
+          {
+            name: 'fk_ltd_created_by',
+            columnNames: ['created_by_id'],
+            referencedTableName: 'users',
+            referencedColumnNames: ['id'],
+            onDelete: 'SET NULL',
+          },
         ],
       }),
     );

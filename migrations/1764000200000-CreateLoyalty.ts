@@ -1,7 +1,12 @@
 import { Table, type MigrationInterface, type QueryRunner, type TableForeignKeyOptions } from 'typeorm';
 import { date, id, int, text, timestamps } from './columns';
 
-const fk = (table: string, column: string, referenced: string, onDelete: 'CASCADE' | 'SET NULL'): TableForeignKeyOptions => ({
+const fk = (
+  table: string,
+  column: string,
+  referenced: string,
+  onDelete: 'CASCADE' | 'SET NULL',
+): TableForeignKeyOptions => ({
   name: `fk_${table}_${column}`.replace('loyalty_', 'l_'),
   columnNames: [column],
   referencedTableName: referenced,
@@ -24,14 +29,24 @@ export class CreateLoyalty1764000200000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     const mysql = q.connection.options.type === 'mysql';
     // TypeORM's MySQL driver refuses CHECK in createTable; they are added below with plain SQL there.
-    const checks = (table: string) => (mysql ? [] : CHECKS[table] ?? []);
+    const checks = (table: string) => (mysql ? [] : (CHECKS[table] ?? []));
     await q.createTable(
       new Table({
         name: 'loyalty_programs',
-        columns: [id(), int('merchant_id'), int('stamps_required'), text('reward_label', 100), int('updated_by_id', true), ...timestamps()],
+        columns: [
+          id(),
+          int('merchant_id'),
+          int('stamps_required'),
+          text('reward_label', 100),
+          int('updated_by_id', true),
+          ...timestamps(),
+        ],
         uniques: [{ name: 'uq_loyalty_programs_merchant', columnNames: ['merchant_id'] }],
         checks: checks('loyalty_programs'),
-        foreignKeys: [fk('loyalty_programs', 'merchant_id', 'merchants', 'CASCADE'), fk('loyalty_programs', 'updated_by_id', 'users', 'SET NULL')],
+        foreignKeys: [
+          fk('loyalty_programs', 'merchant_id', 'merchants', 'CASCADE'),
+          fk('loyalty_programs', 'updated_by_id', 'users', 'SET NULL'),
+        ],
       }),
     );
     await q.createTable(
@@ -50,7 +65,10 @@ export class CreateLoyalty1764000200000 implements MigrationInterface {
         uniques: [{ name: 'uq_loyalty_cards_merchant_number', columnNames: ['merchant_id', 'card_number'] }],
         checks: checks('loyalty_cards'),
         indices: [{ name: 'idx_loyalty_cards_enrolled_store', columnNames: ['enrolled_store_id'] }],
-        foreignKeys: [fk('loyalty_cards', 'merchant_id', 'merchants', 'CASCADE'), fk('loyalty_cards', 'enrolled_store_id', 'stores', 'SET NULL')],
+        foreignKeys: [
+          fk('loyalty_cards', 'merchant_id', 'merchants', 'CASCADE'),
+          fk('loyalty_cards', 'enrolled_store_id', 'stores', 'SET NULL'),
+        ],
       }),
     );
     await q.createTable(
@@ -87,7 +105,15 @@ export class CreateLoyalty1764000200000 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'loyalty_idempotency_keys',
-        columns: [id(), int('store_id'), text('idempotency_key', 255), text('request_hash', 64), int('status_code'), { name: 'response_body', type: 'text' }, date('created_at')],
+        columns: [
+          id(),
+          int('store_id'),
+          text('idempotency_key', 255),
+          text('request_hash', 64),
+          int('status_code'),
+          { name: 'response_body', type: 'text' },
+          date('created_at'),
+        ],
         uniques: [{ name: 'uq_loyalty_idempotency_keys_store_key', columnNames: ['store_id', 'idempotency_key'] }],
         indices: [{ name: 'idx_loyalty_idempotency_keys_created', columnNames: ['created_at'] }],
         foreignKeys: [fk('loyalty_idempotency_keys', 'store_id', 'stores', 'CASCADE')],

@@ -29,26 +29,41 @@ const int = (min: number, max: number) =>
     .string()
     .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
     .transform(Number)
-    .pipe(z.number().int().min(min, `must be a whole number from ${min} to ${max}`).max(max, `must be a whole number from ${min} to ${max}`));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `must be a whole number from ${min} to ${max}`)
+        .max(max, `must be a whole number from ${min} to ${max}`),
+    );
 
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => p + '//').join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 
 /** `kid:base64url-secret,kid2:secret2`; each secret at least 32 bytes. */
 const jwtKeys = z.string().transform((v, ctx) => {
   const keys: { kid: string; secret: Buffer }[] = [];
-  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const i = part.indexOf(':');
     const kid = part.slice(0, i);
     const secret = Buffer.from(part.slice(i + 1), 'base64url');
     if (i < 1 || !/^[A-Za-z0-9._-]{1,64}$/.test(kid) || secret.length < 32) {
-      ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of kid:secret, each secret base64url of at least 32 bytes' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a comma-separated list of kid:secret, each secret base64url of at least 32 bytes',
+      });
       return z.NEVER;
     }
     if (keys.some((k) => k.kid === kid)) {
@@ -93,7 +108,10 @@ const schema = z.object({
   BOOTSTRAP_ADMIN_EMAIL: z.email('must be an email address').optional(),
   BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(200).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/, 'must be a size like 100kb').default('100kb'),
+  BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/, 'must be a size like 100kb')
+    .default('100kb'),
   SOCKET_PING_INTERVAL_MS: int(1000, 600_000).default(8000),
   SOCKET_PING_TIMEOUT_MS: int(1000, 600_000).default(7000),
 });
@@ -148,13 +166,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (!!e.BOOTSTRAP_ADMIN_EMAIL !== !!e.BOOTSTRAP_ADMIN_PASSWORD) {
     const missing = e.BOOTSTRAP_ADMIN_EMAIL ? 'BOOTSTRAP_ADMIN_PASSWORD' : 'BOOTSTRAP_ADMIN_EMAIL';
-    throw new ConfigError(`Invalid configuration: ${missing} must be set together with the other BOOTSTRAP_ADMIN_* variable`);
+    throw new ConfigError(
+      `Invalid configuration: ${missing} must be set together with the other BOOTSTRAP_ADMIN_* variable`,
+    );
   }
   if (e.JWT_ACTIVE_KID && !e.JWT_KEYS) {
     throw new ConfigError('Invalid configuration: JWT_ACTIVE_KID needs JWT_KEYS');
   }
   if (e.JWT_ACTIVE_KID && e.JWT_KEYS && !e.JWT_KEYS.some((k) => k.kid === e.JWT_ACTIVE_KID)) {
-    throw new ConfigError(`Invalid configuration: JWT_ACTIVE_KID names "${e.JWT_ACTIVE_KID}", which JWT_KEYS does not list`);
+    throw new ConfigError(
+      `Invalid configuration: JWT_ACTIVE_KID names "${e.JWT_ACTIVE_KID}", which JWT_KEYS does not list`,
+    );
   }
   return toConfig(e);
 }
@@ -163,5 +185,5 @@ function mask(name: string, value: string | undefined): string {
   if (value === undefined) return '';
   if (/PASSWORD|KEYS/.test(name)) return '***';
   if (/_URL$/.test(name)) return value.replace(/\/\/[^@/]*@/, '//***@');
-  return value.length > 60 ? value.slice(0, 60) + '…' : value;
+  return value.length > 60 ? `${value.slice(0, 60)}…` : value;
 }

@@ -61,7 +61,8 @@ export function toAppError(err: unknown): AppError | undefined {
   if (err instanceof z.ZodError) return new AppError('VALIDATION_ERROR', validationDetails(err));
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.parse.failed') return new AppError('MALFORMED_JSON');
-  if (type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', { limit: (err as { limit?: number }).limit });
+  if (type === 'entity.too.large')
+    return new AppError('PAYLOAD_TOO_LARGE', { limit: (err as { limit?: number }).limit });
   if (type === 'encoding.unsupported' || type === 'charset.unsupported' || type === 'request.size.invalid')
     return validationError({ body: 'unsupported encoding' });
   return undefined;

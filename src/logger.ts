@@ -11,7 +11,17 @@ export function createLogger(level: string): Logger {
     level,
     base: { service: 'terminal-hub' },
     redact: {
-      paths: ['req.headers.authorization', 'authorization', 'password', 'token', 'auth_token', '*.password', '*.token', '*.auth_token', 'headers.authorization'],
+      paths: [
+        'req.headers.authorization',
+        'authorization',
+        'password',
+        'token',
+        'auth_token',
+        '*.password',
+        '*.token',
+        '*.auth_token',
+        'headers.authorization',
+      ],
       censor: '[redacted]',
     },
   });

@@ -10,7 +10,7 @@ async function main() {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(err.message + '\n');
+      process.stderr.write(`${err.message}\n`);
       process.exit(1);
     }
     throw err;
@@ -45,12 +45,25 @@ async function main() {
  * without a terminal (a service manager capturing output) it goes to DATA_DIR/first-admin.txt, mode 0600, instead.
  */
 function announce(config: Config, port: number, admin: FirstAdmin) {
-  const url = config.publicUrl.includes(`:${config.port}`) ? config.publicUrl.replace(`:${config.port}`, `:${port}`) : config.publicUrl;
-  const lines = [``, `  terminal-hub is running at ${url}  (database: ${config.databaseUrl ? 'MySQL' : 'embedded SQLite in ' + config.dataDir})`];
+  const url = config.publicUrl.includes(`:${config.port}`)
+    ? config.publicUrl.replace(`:${config.port}`, `:${port}`)
+    : config.publicUrl;
+  const lines = [
+    ``,
+    `  terminal-hub is running at ${url}  (database: ${config.databaseUrl ? 'MySQL' : `embedded SQLite in ${config.dataDir}`})`,
+  ];
   if (admin.kind === 'generated') {
     const secret = `email:    ${admin.email}\npassword: ${admin.password}\n`;
     if (process.stdout.isTTY) {
-      lines.push(`  First start: an admin was created. This password is shown only now:`, ``, ...secret.trimEnd().split('\n').map((l) => '    ' + l), ``);
+      lines.push(
+        `  First start: an admin was created. This password is shown only now:`,
+        ``,
+        ...secret
+          .trimEnd()
+          .split('\n')
+          .map((l) => `    ${l}`),
+        ``,
+      );
     } else {
       const file = path.join(config.dataDir, 'first-admin.txt');
       fs.writeFileSync(file, secret, { mode: 0o600 });
@@ -62,7 +75,7 @@ function announce(config: Config, port: number, admin: FirstAdmin) {
     lines.push(`  Log in with your admin account. Forgot it? npm run admin:create -- --email you@example.com`);
   }
   lines.push(`  Log in: ${url}/login  ·  API: POST ${url}/api/v1/auth/login  ·  Demo data: npm run seed:demo`, ``);
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 main().catch((err) => {

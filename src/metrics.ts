@@ -3,7 +3,12 @@ import client from 'prom-client';
 /** One registry per server instance (tests run several in one process). Modules add their metrics here. */
 export class Metrics {
   readonly registry = new client.Registry();
-  readonly httpRequests = new client.Counter({ name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
+  readonly httpRequests = new client.Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [this.registry],
+  });
   readonly httpDuration = new client.Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route and status',

@@ -30,7 +30,10 @@ export interface TerminalHub {
 }
 
 /** The composition root: config → database → services → HTTP app. main.ts and the tests both build the server here. */
-export async function createServer(config: Config, opts: { logger?: Logger; scheduleJobs?: boolean } = {}): Promise<TerminalHub> {
+export async function createServer(
+  config: Config,
+  opts: { logger?: Logger; scheduleJobs?: boolean } = {},
+): Promise<TerminalHub> {
   const logger = opts.logger ?? createLogger(config.logLevel);
   const keyring = Keyring.load(config);
   const db = await openDatabase(config);
@@ -43,7 +46,19 @@ export async function createServer(config: Config, opts: { logger?: Logger; sche
   const realtime = createRealtime(config, logger, redis);
   const devices = new DeviceService(db, tokens, events, config, realtime.presence);
   const loyalty = new LoyaltyService(db);
-  const ctx: AppContext = { config, db, logger, events, metrics, keyring, tokens, tenancy, devices, loyalty, readiness: [] };
+  const ctx: AppContext = {
+    config,
+    db,
+    logger,
+    events,
+    metrics,
+    keyring,
+    tokens,
+    tenancy,
+    devices,
+    loyalty,
+    readiness: [],
+  };
 
   const { app, mounts } = createApp(ctx);
   const httpServer = http.createServer(app);
@@ -51,7 +66,13 @@ export async function createServer(config: Config, opts: { logger?: Logger; sche
   httpServer.headersTimeout = 66_000;
   await realtime.attach(httpServer, ctx);
   const jobs = startJobs(ctx, { schedule: opts.scheduleJobs, redis: redis?.cmd });
-  if (redis) ctx.readiness.push(() => redis.cmd.ping().then(() => undefined, () => Promise.reject(new Error('redis'))));
+  if (redis)
+    ctx.readiness.push(() =>
+      redis.cmd.ping().then(
+        () => undefined,
+        () => Promise.reject(new Error('redis')),
+      ),
+    );
 
   let closed = false;
   return {

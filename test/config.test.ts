@@ -5,7 +5,16 @@ import { ConfigError, loadConfig, parseDuration } from '../src/config';
 describe('configuration: read once, validated, one clear line', () => {
   it('has the contract defaults', () => {
     const c = loadConfig({});
-    expect(c).to.deep.include({ port: 3000, publicUrl: 'http://localhost:3000', deviceTokenTtlMs: 365 * 86_400_000, userTokenTtlMs: 12 * 3_600_000, expiryScanCron: '0 * * * *', expiryWarningDays: 30, lastSeenFlushMs: 15000, presenceTtlMs: 30000 });
+    expect(c).to.deep.include({
+      port: 3000,
+      publicUrl: 'http://localhost:3000',
+      deviceTokenTtlMs: 365 * 86_400_000,
+      userTokenTtlMs: 12 * 3_600_000,
+      expiryScanCron: '0 * * * *',
+      expiryWarningDays: 30,
+      lastSeenFlushMs: 15000,
+      presenceTtlMs: 30000,
+    });
     expect(c.databaseUrl).to.equal(undefined);
     expect(c.redisUrl).to.equal(undefined);
     expect(loadConfig({ PORT: '8080' }).publicUrl).to.equal('http://localhost:8080');
@@ -33,12 +42,20 @@ describe('configuration: read once, validated, one clear line', () => {
     ['LOG_LEVEL', 'loud'],
   ]) {
     it(`a bad ${name} (${value}) is refused naming the variable`, () => {
-      expect(() => loadConfig({ [name]: value, BOOTSTRAP_ADMIN_PASSWORD: name === 'BOOTSTRAP_ADMIN_EMAIL' ? 'long enough password' : undefined })).to.throw(ConfigError, new RegExp(`^Invalid configuration: ${name} `));
+      expect(() =>
+        loadConfig({
+          [name]: value,
+          BOOTSTRAP_ADMIN_PASSWORD: name === 'BOOTSTRAP_ADMIN_EMAIL' ? 'long enough password' : undefined,
+        }),
+      ).to.throw(ConfigError, new RegExp(`^Invalid configuration: ${name} `));
     });
   }
 
   it('BOOTSTRAP_ADMIN_* go together; JWT_ACTIVE_KID must be one of JWT_KEYS', () => {
-    expect(() => loadConfig({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com' })).to.throw(ConfigError, /BOOTSTRAP_ADMIN_PASSWORD/);
+    expect(() => loadConfig({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com' })).to.throw(
+      ConfigError,
+      /BOOTSTRAP_ADMIN_PASSWORD/,
+    );
     const key = `k1:${Buffer.alloc(32, 1).toString('base64url')}`;
     expect(() => loadConfig({ JWT_KEYS: key, JWT_ACTIVE_KID: 'k2' })).to.throw(ConfigError, /JWT_ACTIVE_KID/);
     expect(loadConfig({ JWT_KEYS: key }).jwtKeys).to.have.length(1);
@@ -49,12 +66,18 @@ describe('configuration: read once, validated, one clear line', () => {
       loadConfig({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com', BOOTSTRAP_ADMIN_PASSWORD: 'short' });
       expect.fail('should throw');
     } catch (err) {
-      expect((err as Error).message).to.match(/BOOTSTRAP_ADMIN_PASSWORD/).and.not.include('short"');
+      expect((err as Error).message)
+        .to.match(/BOOTSTRAP_ADMIN_PASSWORD/)
+        .and.not.include('short"');
     }
   });
 
   it('the server refuses to start on bad configuration with one line on stderr and exit code 1', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...process.env, PORT: 'eighty', DATABASE_URL: '' }, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      env: { ...process.env, PORT: 'eighty', DATABASE_URL: '' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(r.status).to.equal(1);
     expect(r.stderr.trim().split('\n')).to.have.length(1);
     expect(r.stderr).to.match(/^Invalid configuration: PORT must be a whole number/);

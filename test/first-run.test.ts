@@ -8,10 +8,15 @@ import { DATABASE_URL, tempDir, waitFor } from './helpers';
 const TSX = path.resolve('node_modules/.bin/tsx');
 
 /** Starts `src/main.ts` as its own process (no TTY) and waits for /healthz. */
-async function startProcess(env: Record<string, string>): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
+async function startProcess(
+  env: Record<string, string>,
+): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
   const port = 20000 + Math.floor(Math.random() * 20000);
   let out = '';
-  const proc = spawn(TSX, ['src/main.ts'], { env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(TSX, ['src/main.ts'], {
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
@@ -19,7 +24,8 @@ async function startProcess(env: Record<string, string>): Promise<{ proc: ChildP
   return { proc, url, output: () => out };
 }
 
-const stop = (proc: ChildProcess) => new Promise<number | null>((resolve) => (proc.once('exit', (code) => resolve(code)), proc.kill('SIGTERM')));
+const stop = (proc: ChildProcess) =>
+  new Promise<number | null>((resolve) => (proc.once('exit', (code) => resolve(code)), proc.kill('SIGTERM')));
 
 describe('first run and operator commands', function () {
   this.timeout(60_000);
@@ -48,10 +54,16 @@ describe('first run and operator commands', function () {
 
   it('BOOTSTRAP_ADMIN_* creates that admin when none exists; SIGTERM stops the server cleanly', async () => {
     const dataDir = tempDir();
-    const env: Record<string, string> = { DATA_DIR: dataDir, BOOTSTRAP_ADMIN_EMAIL: 'Boss@Example.com', BOOTSTRAP_ADMIN_PASSWORD: 'a very long password' };
+    const env: Record<string, string> = {
+      DATA_DIR: dataDir,
+      BOOTSTRAP_ADMIN_EMAIL: 'Boss@Example.com',
+      BOOTSTRAP_ADMIN_PASSWORD: 'a very long password',
+    };
     if (DATABASE_URL) Object.assign(env, { DATABASE_URL });
     const s = await startProcess(env);
-    const login = await request(s.url).post('/api/v1/auth/login').send({ email: 'boss@example.com', password: 'a very long password' });
+    const login = await request(s.url)
+      .post('/api/v1/auth/login')
+      .send({ email: 'boss@example.com', password: 'a very long password' });
     // On a shared MariaDB an admin may already exist from another test: then the bootstrap rightly does nothing.
     if (!DATABASE_URL) expect(login.status).to.equal(200);
     expect(fs.existsSync(path.join(dataDir, 'first-admin.txt'))).to.equal(false);
@@ -60,7 +72,8 @@ describe('first run and operator commands', function () {
 
   it('npm run admin:create creates an admin (or resets its password) and refuses a bad email', () => {
     const env = { ...process.env, DATA_DIR: tempDir(), DATABASE_URL: DATABASE_URL ?? '' };
-    const run = (...args: string[]) => spawnSync(TSX, ['src/cli/create-admin.ts', ...args], { env, encoding: 'utf8', timeout: 30_000 });
+    const run = (...args: string[]) =>
+      spawnSync(TSX, ['src/cli/create-admin.ts', ...args], { env, encoding: 'utf8', timeout: 30_000 });
     const email = `ops-${Date.now()}@example.com`;
     const created = run('--email', email);
     expect(created.status).to.equal(0);
@@ -75,13 +88,24 @@ describe('first run and operator commands', function () {
   it('npm run seed:demo adds a demo merchant, stores and users and prints logins that work', async function () {
     if (DATABASE_URL) this.skip();
     const dataDir = tempDir();
-    const seeded = spawnSync(TSX, ['src/cli/seed-demo.ts'], { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' }, encoding: 'utf8', timeout: 30_000 });
+    const seeded = spawnSync(TSX, ['src/cli/seed-demo.ts'], {
+      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(seeded.status, seeded.stderr).to.equal(0);
     const [, email, password] = /merchant\s+(\S+)\s+password: (\S+)/.exec(seeded.stdout)!;
-    const s = await startProcess({ DATA_DIR: dataDir, BOOTSTRAP_ADMIN_EMAIL: 'a@example.com', BOOTSTRAP_ADMIN_PASSWORD: 'a very long password' });
+    const s = await startProcess({
+      DATA_DIR: dataDir,
+      BOOTSTRAP_ADMIN_EMAIL: 'a@example.com',
+      BOOTSTRAP_ADMIN_PASSWORD: 'a very long password',
+    });
     try {
       const login = await request(s.url).post('/api/v1/auth/login').send({ email, password }).expect(200);
-      const stores = await request(s.url).get('/api/v1/merchants/stores').set('Authorization', `Bearer ${login.body.token}`).expect(200);
+      const stores = await request(s.url)
+        .get('/api/v1/merchants/stores')
+        .set('Authorization', `Bearer ${login.body.token}`)
+        .expect(200);
       expect(stores.body.items.map((x: { code: string }) => x.code)).to.deep.equal(['DEMO-LUX-GARE', 'DEMO-KIRCHBERG']);
     } finally {
       await stop(s.proc);

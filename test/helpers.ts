@@ -76,11 +76,19 @@ export async function createTenant(t: TestHub, admin: string, storeCount = 2): P
   const merchantId = m.body.merchant.id as number;
   const stores: { id: number; code: string }[] = [];
   for (let i = 0; i < storeCount; i++) {
-    const s = await t.http.post(`/api/v1/admin/merchants/${merchantId}/stores`).set(bearer(admin)).send({ name: `Store ${i}`, code: uniq('S-').toUpperCase() }).expect(201);
+    const s = await t.http
+      .post(`/api/v1/admin/merchants/${merchantId}/stores`)
+      .set(bearer(admin))
+      .send({ name: `Store ${i}`, code: uniq('S-').toUpperCase() })
+      .expect(201);
     stores.push({ id: s.body.store.id, code: s.body.store.code });
   }
   const email = `${uniq('merchant-')}@example.com`;
-  const u = await t.http.post(`/api/v1/admin/merchants/${merchantId}/users`).set(bearer(admin)).send({ email, password: PASSWORD, role: 'merchant' }).expect(201);
+  const u = await t.http
+    .post(`/api/v1/admin/merchants/${merchantId}/users`)
+    .set(bearer(admin))
+    .send({ email, password: PASSWORD, role: 'merchant' })
+    .expect(201);
   const login = await t.http.post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
   return { merchantId, merchantName, stores, merchantToken: login.body.token, merchantUserId: u.body.user.id };
 }
@@ -88,13 +96,26 @@ export async function createTenant(t: TestHub, admin: string, storeCount = 2): P
 /** A store_staff user of a tenant, assigned to the given stores, and its token. */
 export async function staffToken(t: TestHub, admin: string, tenant: Tenant, storeIds: number[]): Promise<string> {
   const email = `${uniq('staff-')}@example.com`;
-  await t.http.post(`/api/v1/admin/merchants/${tenant.merchantId}/users`).set(bearer(admin)).send({ email, password: PASSWORD, role: 'store_staff', store_ids: storeIds }).expect(201);
+  await t.http
+    .post(`/api/v1/admin/merchants/${tenant.merchantId}/users`)
+    .set(bearer(admin))
+    .send({ email, password: PASSWORD, role: 'store_staff', store_ids: storeIds })
+    .expect(201);
   return (await t.http.post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200)).body.token;
 }
 
 /** Pairs a device through the merchant portal; returns the device and its one-time token. */
-export async function pairDevice(t: Pick<TestHub, 'http'>, tenant: Tenant, storeIndex = 0, label = 'Counter 1'): Promise<{ id: number; token: string; body: any }> {
-  const res = await t.http.post('/api/v1/merchants/loyalty/devices').set(bearer(tenant.merchantToken)).send({ store_id: tenant.stores[storeIndex].id, label }).expect(201);
+export async function pairDevice(
+  t: Pick<TestHub, 'http'>,
+  tenant: Tenant,
+  storeIndex = 0,
+  label = 'Counter 1',
+): Promise<{ id: number; token: string; body: any }> {
+  const res = await t.http
+    .post('/api/v1/merchants/loyalty/devices')
+    .set(bearer(tenant.merchantToken))
+    .send({ store_id: tenant.stores[storeIndex].id, label })
+    .expect(201);
   return { id: res.body.device.id, token: res.body.pairing.auth_token, body: res.body };
 }
 

@@ -22,16 +22,26 @@ describe('locale files', () => {
 
   it('English, French and German have no missing (null) text; only Luxembourgish may fall back', () => {
     for (const locale of ['en', 'fr', 'de'] as const) {
-      expect(Object.entries(catalogs[locale]).filter(([, text]) => text === null).map(([key]) => key), locale).to.deep.equal([]);
+      expect(
+        Object.entries(catalogs[locale])
+          .filter(([, text]) => text === null)
+          .map(([key]) => key),
+        locale,
+      ).to.deep.equal([]);
     }
   });
 
   it('every key the pages use literally exists in en.json', () => {
     const web = path.join(__dirname, '..', 'src', 'web');
     const files = ['views', 'views/partials', 'public'].flatMap((dir) =>
-      fs.readdirSync(path.join(web, dir)).filter((f) => /\.(html|js)$/.test(f)).map((f) => path.join(web, dir, f)),
+      fs
+        .readdirSync(path.join(web, dir))
+        .filter((f) => /\.(html|js)$/.test(f))
+        .map((f) => path.join(web, dir, f)),
     );
-    const used = new Set(files.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/\bt\('([\w.]*\w)'[,)]/g)].map((m) => m[1])));
+    const used = new Set(
+      files.flatMap((f) => [...fs.readFileSync(f, 'utf8').matchAll(/\bt\('([\w.]*\w)'[,)]/g)].map((m) => m[1])),
+    );
     expect(used.size).to.be.greaterThan(50);
     expect([...used].filter((key) => !(key in en))).to.deep.equal([]);
   });

@@ -61,7 +61,8 @@ export class TestSocket {
   }
 }
 
-export const deviceSocket = (url: string, token: string, opts: Partial<ManagerOptions & SocketOptions> = {}) => new TestSocket(url, '/devices', { auth: { token }, ...opts });
+export const deviceSocket = (url: string, token: string, opts: Partial<ManagerOptions & SocketOptions> = {}) =>
+  new TestSocket(url, '/devices', { auth: { token }, ...opts });
 export const dashboardSocket = (url: string, token: string, opts: Partial<ManagerOptions & SocketOptions> = {}) =>
   new TestSocket(url, '/dashboard', { auth: { token }, ...opts });
 
@@ -82,7 +83,9 @@ export async function refusal(s: TestSocket): Promise<{ message: string; data: {
  * A TCP relay to a local port that can go silent: after `blackhole()` it forwards nothing either way and closes
  * nothing, like a tablet whose Wi-Fi dropped.
  */
-export async function silenceableProxy(targetPort: number): Promise<{ port: number; blackhole(): void; close(): void }> {
+export async function silenceableProxy(
+  targetPort: number,
+): Promise<{ port: number; blackhole(): void; close(): void }> {
   let silent = false;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {

@@ -25,12 +25,17 @@ export class Keyring {
   ) {}
 
   static load(config: Pick<Config, 'jwtKeys' | 'jwtActiveKid' | 'dataDir'>): Keyring {
-    const list = config.jwtKeys ?? readOrCreateKeyFile(config.dataDir).map((k) => ({ kid: k.kid, secret: Buffer.from(k.secret, 'base64url') }));
+    const list =
+      config.jwtKeys ??
+      readOrCreateKeyFile(config.dataDir).map((k) => ({ kid: k.kid, secret: Buffer.from(k.secret, 'base64url') }));
     const keys = new Map(list.map((k) => [k.kid, createSecretKey(k.secret)]));
     return new Keyring(keys, config.jwtActiveKid ?? list[0].kid);
   }
 
-  sign(claims: JWTPayload, opts: { typ: string; audience: string; subject: string; jti: string; expiresAt: Date }): Promise<string> {
+  sign(
+    claims: JWTPayload,
+    opts: { typ: string; audience: string; subject: string; jti: string; expiresAt: Date },
+  ): Promise<string> {
     return new SignJWT(claims)
       .setProtectedHeader({ alg: JWT_ALG, typ: opts.typ, kid: this.activeKid })
       .setIssuer(JWT_ISSUER)
@@ -65,11 +70,14 @@ export class Keyring {
 function readOrCreateKeyFile(dataDir: string): StoredKey[] {
   const file = path.join(dataDir, 'jwt-keys.json');
   fs.mkdirSync(dataDir, { recursive: true });
-  const key: StoredKey = { kid: `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`, secret: randomBytes(32).toString('base64url') };
+  const key: StoredKey = {
+    kid: `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}-${randomBytes(3).toString('hex')}`,
+    secret: randomBytes(32).toString('base64url'),
+  };
   // Written whole to a temporary file, then linked into place: link fails if the file exists, so two processes
   // starting on one DATA_DIR agree on the key (the second reads the first one's file), and nobody reads half a file.
   const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ keys: [key] }, null, 2) + '\n', { mode: 0o600 });
+  fs.writeFileSync(tmp, `${JSON.stringify({ keys: [key] }, null, 2)}\n`, { mode: 0o600 });
   try {
     fs.linkSync(tmp, file);
   } catch (err) {

@@ -50,14 +50,23 @@ export class Tokens {
 
   async createUserToken(user: Pick<User, 'id' | 'role'>): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = new Date(Math.floor((Date.now() + this.userTtlMs) / 1000) * 1000);
-    const token = await this.keyring.sign({ role: user.role }, { ...USER_TOKEN, subject: String(user.id), jti: randomUUID(), expiresAt });
+    const token = await this.keyring.sign(
+      { role: user.role },
+      { ...USER_TOKEN, subject: String(user.id), jti: randomUUID(), expiresAt },
+    );
     return { token, expiresAt };
   }
 
   /** A device token whose `exp` is exactly the row's `expires_at` (whole seconds). */
-  createDeviceToken(device: Pick<TerminalDevice, 'id' | 'jti' | 'expiresAt' | 'merchantId'>, storeCode: string): Promise<string> {
+  createDeviceToken(
+    device: Pick<TerminalDevice, 'id' | 'jti' | 'expiresAt' | 'merchantId'>,
+    storeCode: string,
+  ): Promise<string> {
     const claims: DeviceTokenClaims = { store_code: storeCode, merchant_id: device.merchantId };
-    return this.keyring.sign({ ...claims }, { ...DEVICE_TOKEN, subject: String(device.id), jti: device.jti, expiresAt: device.expiresAt });
+    return this.keyring.sign(
+      { ...claims },
+      { ...DEVICE_TOKEN, subject: String(device.id), jti: device.jti, expiresAt: device.expiresAt },
+    );
   }
 
   /** Turns a bearer token into a typed principal, or throws the contract's 401 code. Used by REST and sockets alike. */
@@ -82,7 +91,10 @@ export class Tokens {
     }
     const user = await this.db.getRepository(User).findOneBy({ id: toId(sub) });
     if (!user) throw new AppError('INVALID_TOKEN');
-    const storeIds = user.role === 'store_staff' ? (await this.db.getRepository(UserStore).findBy({ userId: user.id })).map((s) => s.storeId) : [];
+    const storeIds =
+      user.role === 'store_staff'
+        ? (await this.db.getRepository(UserStore).findBy({ userId: user.id })).map((s) => s.storeId)
+        : [];
     return { kind: 'user', id: user.id, email: user.email, role: user.role, merchantId: user.merchantId, storeIds };
   }
 
@@ -99,7 +111,8 @@ export class Tokens {
     } catch (err) {
       // jose checks the signature before the claims: an expired token here is genuine, so its row still decides
       // between revoked and expired.
-      if (!(err instanceof joseErrors.JWTExpired) || !(err.payload as { jti?: string }).jti) throw new AppError('INVALID_TOKEN');
+      if (!(err instanceof joseErrors.JWTExpired) || !(err.payload as { jti?: string }).jti)
+        throw new AppError('INVALID_TOKEN');
       payload = err.payload as { sub?: string; jti?: string };
       jwtExpired = true;
     }

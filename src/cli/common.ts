@@ -5,7 +5,15 @@ import { openDatabase } from '../db/open';
 import { TenancyService } from '../tenancy/service';
 
 /** Runs an operator command with the configured database (migrated), printing a one-line error on failure. */
-export async function runCli(fn: (ctx: { config: Config; db: DataSource; tenancy: TenancyService; args: Record<string, string | undefined> }) => Promise<void>, options: Record<string, { type: 'string' }> = {}) {
+export async function runCli(
+  fn: (ctx: {
+    config: Config;
+    db: DataSource;
+    tenancy: TenancyService;
+    args: Record<string, string | undefined>;
+  }) => Promise<void>,
+  options: Record<string, { type: 'string' }> = {},
+) {
   let db: DataSource | undefined;
   try {
     const { values } = parseArgs({ options, strict: true });

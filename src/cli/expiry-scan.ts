@@ -12,8 +12,13 @@ async function main() {
   try {
     const flagged = await hub.jobs.runExpiryScan();
     await hub.ctx.events.idle();
-    process.stdout.write(`Flagged ${flagged.length} device(s) expiring within ${config.expiryWarningDays} days${flagged.length ? `: ${flagged.join(', ')}` : ''}.\n`);
-    if (flagged.length && !config.redisUrl) process.stdout.write('No REDIS_URL: dashboards see expiring_soon on their next load; no live events were sent.\n');
+    process.stdout.write(
+      `Flagged ${flagged.length} device(s) expiring within ${config.expiryWarningDays} days${flagged.length ? `: ${flagged.join(', ')}` : ''}.\n`,
+    );
+    if (flagged.length && !config.redisUrl)
+      process.stdout.write(
+        'No REDIS_URL: dashboards see expiring_soon on their next load; no live events were sent.\n',
+      );
   } finally {
     await hub.close();
   }

@@ -12,7 +12,14 @@ import { migrations } from '../../migrations';
  * Never synchronize: the schema is the migrations'.
  */
 export function createDataSource(config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'>): DataSource {
-  const common = { entities, migrations, synchronize: false, migrationsRun: false, migrationsTransactionMode: 'each' as const, logging: false };
+  const common = {
+    entities,
+    migrations,
+    synchronize: false,
+    migrationsRun: false,
+    migrationsTransactionMode: 'each' as const,
+    logging: false,
+  };
   if (config.databaseUrl) {
     return new DataSource({
       ...common,
@@ -37,4 +44,3 @@ export function createDataSource(config: Pick<Config, 'databaseUrl' | 'databaseP
     timeout: 10_000,
   });
 }
-

@@ -2,4 +2,14 @@ import { TerminalDevice } from '../devices/entities';
 import { IdempotencyKey, LoyaltyCard, LoyaltyProgram, LoyaltyTransaction } from '../loyalty/entities';
 import { Merchant, Store, User, UserStore } from '../tenancy/entities';
 
-export const entities = [Merchant, Store, User, UserStore, TerminalDevice, LoyaltyProgram, LoyaltyCard, LoyaltyTransaction, IdempotencyKey];
+export const entities = [
+  Merchant,
+  Store,
+  User,
+  UserStore,
+  TerminalDevice,
+  LoyaltyProgram,
+  LoyaltyCard,
+  LoyaltyTransaction,
+  IdempotencyKey,
+];

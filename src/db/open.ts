@@ -6,7 +6,9 @@ import type { Config } from '../config';
  * Opens the data source and applies pending migrations. On MySQL a named lock (GET_LOCK) makes nodes that start
  * together take turns, so only one applies them.
  */
-export async function openDatabase(config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'>): Promise<DataSource> {
+export async function openDatabase(
+  config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'>,
+): Promise<DataSource> {
   const db = createDataSource(config);
   await db.initialize();
   try {

@@ -11,7 +11,10 @@ export function transaction<T>(ds: DataSource, fn: (em: EntityManager) => Promis
   if (ds.options.type !== 'better-sqlite3') return ds.transaction(fn);
   const prev = sqliteQueues.get(ds) ?? Promise.resolve();
   const run = prev.catch(() => undefined).then(() => ds.transaction(fn));
-  sqliteQueues.set(ds, run.catch(() => undefined));
+  sqliteQueues.set(
+    ds,
+    run.catch(() => undefined),
+  );
   return run;
 }
 

@@ -29,7 +29,14 @@ export class TerminalDevice {
 }
 
 /** The fields of a freshly paired device: a new `jti`, nothing seen, revoked or warned yet. */
-export function newDeviceRow(input: { merchantId: number; storeId: number; label: string; createdById: number | null; expiresAt: Date; now: Date }): Omit<TerminalDevice, 'id'> {
+export function newDeviceRow(input: {
+  merchantId: number;
+  storeId: number;
+  label: string;
+  createdById: number | null;
+  expiresAt: Date;
+  now: Date;
+}): Omit<TerminalDevice, 'id'> {
   return {
     merchantId: input.merchantId,
     storeId: input.storeId,

@@ -1,7 +1,8 @@
 import QRCode from 'qrcode';
 
 /** The exact JSON string a tablet scans on first boot. */
-export const qrPayload = (apiUrl: string, storeCode: string, authToken: string) => JSON.stringify({ api_url: apiUrl, store_code: storeCode, auth_token: authToken });
+export const qrPayload = (apiUrl: string, storeCode: string, authToken: string) =>
+  JSON.stringify({ api_url: apiUrl, store_code: storeCode, auth_token: authToken });
 
 /**
  * A PNG of the payload, large enough to scan from a tablet camera off a laptop screen: error correction M,

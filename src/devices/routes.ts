@@ -22,15 +22,26 @@ export function deviceRoutes(ctx: AppContext, portal: Portal): Router {
   r.get('/', async (req, res) => {
     const merchantId = await merchantOf(req);
     const q = query(req, listDevicesQuery);
-    const { items, total } = await devices.list(merchantId, { storeId: q.store_id, status: q.status, limit: q.limit, offset: q.offset });
+    const { items, total } = await devices.list(merchantId, {
+      storeId: q.store_id,
+      status: q.status,
+      limit: q.limit,
+      offset: q.offset,
+    });
     res.json({ items: items.map(present), total });
   });
 
   r.post('/', async (req, res) => {
     const merchantId = await merchantOf(req);
     const input = body(req, pairBody);
-    const { view, pairing } = await devices.pair(merchantId, userOf(req).id, { storeId: input.store_id, label: input.label });
-    res.status(201).set('Cache-Control', 'no-store').json({ device: present(view), pairing });
+    const { view, pairing } = await devices.pair(merchantId, userOf(req).id, {
+      storeId: input.store_id,
+      label: input.label,
+    });
+    res
+      .status(201)
+      .set('Cache-Control', 'no-store')
+      .json({ device: present(view), pairing });
   });
 
   r.get('/:device_id', async (req, res) => {

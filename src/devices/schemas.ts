@@ -10,5 +10,7 @@ export const listDevicesQuery = z.object({
 });
 export const pairBody = z.strictObject({ store_id: z.number().int().positive(), label });
 export const renameBody = z.strictObject({ label });
-export const revokeBody = z.strictObject({ reason: z.string().trim().max(255, 'must be at most 255 characters').optional() }).default({});
+export const revokeBody = z
+  .strictObject({ reason: z.string().trim().max(255, 'must be at most 255 characters').optional() })
+  .default({});
 export const deviceParams = z.object({ device_id: idParam });

@@ -50,7 +50,12 @@ export class DeviceService {
     if (f.status === 'revoked') where.revokedAt = Not(IsNull());
     if (f.status === 'active') Object.assign(where, { revokedAt: IsNull(), expiresAt: MoreThan(now) });
     if (f.status === 'expired') Object.assign(where, { revokedAt: IsNull(), expiresAt: LessThanOrEqual(now) });
-    const [devices, total] = await this.repo.findAndCount({ where, order: { createdAt: 'DESC', id: 'DESC' }, take: f.limit, skip: f.offset });
+    const [devices, total] = await this.repo.findAndCount({
+      where,
+      order: { createdAt: 'DESC', id: 'DESC' },
+      take: f.limit,
+      skip: f.offset,
+    });
     return { items: await this.views(devices), total };
   }
 
@@ -67,15 +72,32 @@ export class DeviceService {
       this.presence.onlineDeviceIds(devices.map((d) => d.id)),
     ]);
     const codes = new Map(stores.map((s) => [s.id, s.code]));
-    return devices.map((device) => ({ device, storeCode: codes.get(device.storeId) ?? '', online: online.has(device.id) }));
+    return devices.map((device) => ({
+      device,
+      storeCode: codes.get(device.storeId) ?? '',
+      online: online.has(device.id),
+    }));
   }
 
-  async pair(merchantId: number, actorId: number, input: { storeId: number; label: string }): Promise<{ view: DeviceView; pairing: Pairing }> {
+  async pair(
+    merchantId: number,
+    actorId: number,
+    input: { storeId: number; label: string },
+  ): Promise<{ view: DeviceView; pairing: Pairing }> {
     const store = await this.db.getRepository(Store).findOneBy({ id: input.storeId, merchantId });
     if (!store) throw notFound();
     const now = new Date();
     const device = await this.repo.save(
-      this.repo.create(newDeviceRow({ merchantId, storeId: store.id, label: input.label, createdById: actorId, expiresAt: this.newExpiry(now), now })),
+      this.repo.create(
+        newDeviceRow({
+          merchantId,
+          storeId: store.id,
+          label: input.label,
+          createdById: actorId,
+          expiresAt: this.newExpiry(now),
+          now,
+        }),
+      ),
     );
     const pairing = await this.pairing(device, store.code);
     this.events.emit('device.paired', { device });
@@ -97,7 +119,10 @@ export class DeviceService {
   async revoke(merchantId: number, deviceId: number, actorId: number, reason: string | undefined): Promise<DeviceView> {
     await this.find(merchantId, deviceId);
     const now = new Date();
-    const res = await this.repo.update({ id: deviceId, merchantId, revokedAt: IsNull() }, { revokedAt: now, revokedById: actorId, revokedReason: reason || null, updatedAt: now });
+    const res = await this.repo.update(
+      { id: deviceId, merchantId, revokedAt: IsNull() },
+      { revokedAt: now, revokedById: actorId, revokedReason: reason || null, updatedAt: now },
+    );
     const device = await this.find(merchantId, deviceId);
     if (res.affected) this.events.emit('device.revoked', { device });
     return (await this.views([device]))[0];
@@ -137,7 +162,10 @@ export class DeviceService {
     const token = await this.tokens.createDeviceToken(device, storeCode);
     const payload = qrPayload(this.config.publicUrl, storeCode, token);
     const png = await qrPng(payload);
-    return { auth_token: token, expires_at: device.expiresAt.toISOString(), qr: { payload, png_base64: png.toString('base64') } };
+    return {
+      auth_token: token,
+      expires_at: device.expiresAt.toISOString(),
+      qr: { payload, png_base64: png.toString('base64') },
+    };
   }
 }
-

@@ -29,7 +29,14 @@ export function createApp(ctx: AppContext, extraMounts: Mount[] = []): { app: Ex
   const mounts: Mount[] = [];
   const mount = (path: string, router: Router) => {
     mounts.push({ path, router });
-    app.use(path, (_req, res, next) => ((res.locals.routeBase = path), next()), router);
+    app.use(
+      path,
+      (_req, res, next) => {
+        res.locals.routeBase = path;
+        next();
+      },
+      router,
+    );
   };
 
   app.disable('x-powered-by');
@@ -57,7 +64,11 @@ export function createApp(ctx: AppContext, extraMounts: Mount[] = []): { app: Ex
     pinoHttp({
       logger: ctx.logger,
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: String(req.url).split('?')[0] }),
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: String(req.url).split('?')[0],
+        }),
         res: (res: { statusCode: number }) => ({ status: res.statusCode }),
       },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),

@@ -25,7 +25,11 @@ const errorSchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string', enum: Object.keys(ERROR_STATUS) }, message: { type: 'string' }, details: { type: 'object' } },
+      properties: {
+        code: { type: 'string', enum: Object.keys(ERROR_STATUS) },
+        message: { type: 'string' },
+        details: { type: 'object' },
+      },
     },
   },
 };
@@ -40,15 +44,25 @@ const jsonSchema = (s: z.ZodType, io: 'input' | 'output') => {
 export function buildOpenApi(ops: ApiOp[], serverUrl: string) {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const op of ops) {
-    const parameters: unknown[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const parameters: unknown[] = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     if (op.query) {
       const qs = jsonSchema(op.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };
-      for (const [name, schema] of Object.entries(qs.properties ?? {})) parameters.push({ name, in: 'query', required: qs.required?.includes(name) ?? false, schema });
+      for (const [name, schema] of Object.entries(qs.properties ?? {}))
+        parameters.push({ name, in: 'query', required: qs.required?.includes(name) ?? false, schema });
     }
-    for (const [name, description] of Object.entries(op.headers ?? {})) parameters.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
+    for (const [name, description] of Object.entries(op.headers ?? {}))
+      parameters.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
     const responses: Record<string, unknown> = {};
     for (const [status, description] of Object.entries(op.responses)) {
-      responses[status] = Number(status) >= 400 ? { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } : { description, content: { 'application/json': {} } };
+      responses[status] =
+        Number(status) >= 400
+          ? { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
+          : { description, content: { 'application/json': {} } };
     }
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
@@ -57,13 +71,20 @@ export function buildOpenApi(ops: ApiOp[], serverUrl: string) {
       security: op.auth === 'none' ? [] : [{ bearer: [] }],
       ...(op.auth !== 'none' ? { 'x-token-kinds': op.auth === 'user_or_device' ? ['user', 'device'] : [op.auth] } : {}),
       ...(parameters.length ? { parameters } : {}),
-      ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } } : {}),
+      ...(op.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } } }
+        : {}),
       responses,
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'terminal-hub', version: '1', description: 'Pairs POS tablets to merchants\' stores. See the README and the contract for the realtime (Socket.IO) part.' },
+    info: {
+      title: 'terminal-hub',
+      version: '1',
+      description:
+        "Pairs POS tablets to merchants' stores. See the README and the contract for the realtime (Socket.IO) part.",
+    },
     servers: [{ url: serverUrl }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

@@ -11,7 +11,9 @@ export function opsRoutes(ctx: AppContext, openapi: object): Router {
     const failing: string[] = [];
     await ctx.db.query('SELECT 1').catch(() => failing.push('database'));
     for (const check of ctx.readiness) await check().catch((err: Error) => failing.push(err.message));
-    res.status(failing.length ? 503 : 200).json(failing.length ? { status: 'unavailable', failing } : { status: 'ready' });
+    res
+      .status(failing.length ? 503 : 200)
+      .json(failing.length ? { status: 'unavailable', failing } : { status: 'ready' });
   });
   r.get('/metrics', async (_req, res) => {
     res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());

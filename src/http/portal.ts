@@ -9,5 +9,7 @@ export type Portal = 'merchant' | 'admin';
 
 /** The merchant a portal request acts on; an unknown merchant in an admin path is 404. */
 export async function portalMerchantId(ctx: AppContext, portal: Portal, req: Request): Promise<number> {
-  return portal === 'admin' ? (await ctx.tenancy.getMerchant(params(req, merchantParams).merchant_id)).id : userOf(req).merchantId!;
+  return portal === 'admin'
+    ? (await ctx.tenancy.getMerchant(params(req, merchantParams).merchant_id)).id
+    : userOf(req).merchantId!;
 }

@@ -12,19 +12,31 @@ const PAGE = 500;
  * (`… WHERE expiry_warned_at IS NULL AND jti = :jti`), so overlapping runs, or runs on several nodes, flag a device
  * once per token, and only the run that flagged it publishes the event.
  */
-export async function scanExpiringDevices(deps: { db: DataSource; events: EventBus; logger: Logger }, warningDays: number, now = new Date()): Promise<number[]> {
+export async function scanExpiringDevices(
+  deps: { db: DataSource; events: EventBus; logger: Logger },
+  warningDays: number,
+  now = new Date(),
+): Promise<number[]> {
   const repo = deps.db.getRepository(TerminalDevice);
   const until = new Date(now.getTime() + warningDays * 86_400_000);
   const flagged: number[] = [];
   let lastId = 0;
   for (;;) {
     const page = await repo.find({
-      where: { id: MoreThan(lastId), revokedAt: IsNull(), expiryWarnedAt: IsNull(), expiresAt: And(MoreThan(now), LessThanOrEqual(until)) },
+      where: {
+        id: MoreThan(lastId),
+        revokedAt: IsNull(),
+        expiryWarnedAt: IsNull(),
+        expiresAt: And(MoreThan(now), LessThanOrEqual(until)),
+      },
       order: { id: 'ASC' },
       take: PAGE,
     });
     for (const device of page) {
-      const res = await repo.update({ id: device.id, jti: device.jti, revokedAt: IsNull(), expiryWarnedAt: IsNull() }, { expiryWarnedAt: now });
+      const res = await repo.update(
+        { id: device.id, jti: device.jti, revokedAt: IsNull(), expiryWarnedAt: IsNull() },
+        { expiryWarnedAt: now },
+      );
       if (!res.affected) continue;
       device.expiryWarnedAt = now;
       flagged.push(device.id);
@@ -33,6 +45,9 @@ export async function scanExpiringDevices(deps: { db: DataSource; events: EventB
     if (page.length < PAGE) break;
     lastId = page[page.length - 1].id;
   }
-  deps.logger.info({ job: 'expiry-scan', flagged: flagged.length, device_ids: flagged.slice(0, 100) }, 'expiry scan done');
+  deps.logger.info(
+    { job: 'expiry-scan', flagged: flagged.length, device_ids: flagged.slice(0, 100) },
+    'expiry scan done',
+  );
   return flagged;
 }

@@ -20,7 +20,11 @@ export interface Jobs {
  */
 export function startJobs(ctx: AppContext, opts: { schedule?: boolean; redis?: Redis } = {}): Jobs {
   const { config, logger, metrics } = ctx;
-  const runs = metrics.counter('job_runs_total', 'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)', ['job', 'outcome']);
+  const runs = metrics.counter(
+    'job_runs_total',
+    'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)',
+    ['job', 'outcome'],
+  );
   const flaggedTotal = metrics.counter('expiry_scan_flagged_total', 'Devices flagged as nearing expiry');
   const runExpiryScan = async () => {
     const ids = await scanExpiringDevices(ctx, config.expiryWarningDays);
@@ -48,7 +52,12 @@ export function startJobs(ctx: AppContext, opts: { schedule?: boolean; redis?: R
         distributed: Boolean(coordinator),
         runCoordinator: coordinator,
         distributedLease: 10 * 60_000,
-        logger: { info: () => undefined, debug: () => undefined, warn: (m) => logger.warn({ job }, String(m)), error: (m) => logger.error({ job }, String(m)) },
+        logger: {
+          info: () => undefined,
+          debug: () => undefined,
+          warn: (m) => logger.warn({ job }, String(m)),
+          error: (m) => logger.error({ job }, String(m)),
+        },
       },
     );
     task.on('execution:skipped', () => runs.inc({ job, outcome: 'skipped' }));

@@ -31,13 +31,25 @@ export class IdempotencyKeys {
   constructor(private readonly db: DataSource) {}
 
   /** `request` identifies what is asked (operation and validated input); the same key with another request is 409. */
-  async run(storeId: number, key: string | undefined, request: unknown, op: (em: EntityManager) => Promise<{ status: number; body: unknown }>): Promise<Answer> {
+  async run(
+    storeId: number,
+    key: string | undefined,
+    request: unknown,
+    op: (em: EntityManager) => Promise<{ status: number; body: unknown }>,
+  ): Promise<Answer> {
     if (key === undefined) {
       const { status, body } = await transaction(this.db, op);
       return { status, body: JSON.stringify(body), replayed: false };
     }
     const requestHash = createHash('sha256').update(JSON.stringify(request)).digest('hex');
-    const record = (statusCode: number, responseBody: string) => ({ storeId, key, requestHash, statusCode, responseBody, createdAt: new Date() });
+    const record = (statusCode: number, responseBody: string) => ({
+      storeId,
+      key,
+      requestHash,
+      statusCode,
+      responseBody,
+      createdAt: new Date(),
+    });
     try {
       return await transaction(this.db, async (em) => {
         await em.insert(IdempotencyKey, record(0, '')).catch((err) => {

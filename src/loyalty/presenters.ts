@@ -7,7 +7,11 @@ export interface ProgramView {
   isDefault: boolean;
 }
 
-export const presentProgram = (p: ProgramView) => ({ stamps_required: p.stampsRequired, reward_label: p.rewardLabel, is_default: p.isDefault });
+export const presentProgram = (p: ProgramView) => ({
+  stamps_required: p.stampsRequired,
+  reward_label: p.rewardLabel,
+  is_default: p.isDefault,
+});
 
 export const presentCard = (c: LoyaltyCard) => ({
   card_number: c.cardNumber,

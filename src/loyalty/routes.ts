@@ -5,7 +5,15 @@ import { portalMerchantId, type Portal } from '../http/portal';
 import { body, params, query } from '../http/validate';
 import { replayedHeaders, type Answer } from './idempotency';
 import { presentCard, presentProgram, presentTransaction } from './presenters';
-import { cardParams, enrolBody, idempotencyKey, programBody, redeemBody, stampBody, transactionsQuery } from './schemas';
+import {
+  cardParams,
+  enrolBody,
+  idempotencyKey,
+  programBody,
+  redeemBody,
+  stampBody,
+  transactionsQuery,
+} from './schemas';
 import { resolveStoreContext } from './store-context';
 
 /** A write's answer exactly as recorded, so that an Idempotency-Key replay is the same bytes. */
@@ -35,7 +43,14 @@ export function storeLoyaltyRoutes(ctx: AppContext): Router {
   r.post('/cards', async (req, res) => {
     const sc = await storeOf(req);
     const input = body(req, enrolBody);
-    send(res, await loyalty.enrol(sc, { cardNumber: input.card_number, customerName: input.customer_name ?? null }, idempotencyKey(req)));
+    send(
+      res,
+      await loyalty.enrol(
+        sc,
+        { cardNumber: input.card_number, customerName: input.customer_name ?? null },
+        idempotencyKey(req),
+      ),
+    );
   });
 
   r.get('/cards/:card_number', async (req, res) => {
@@ -76,7 +91,14 @@ export function programRoutes(ctx: AppContext, portal: Portal): Router {
   r.put('/', async (req, res) => {
     const merchantId = await portalMerchantId(ctx, portal, req);
     const input = body(req, programBody);
-    res.json(presentProgram(await ctx.loyalty.setProgram(merchantId, userOf(req).id, { stampsRequired: input.stamps_required, rewardLabel: input.reward_label })));
+    res.json(
+      presentProgram(
+        await ctx.loyalty.setProgram(merchantId, userOf(req).id, {
+          stampsRequired: input.stamps_required,
+          rewardLabel: input.reward_label,
+        }),
+      ),
+    );
   });
 
   return r;

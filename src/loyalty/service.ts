@@ -30,11 +30,17 @@ export class LoyaltyService {
 
   async getProgram(merchantId: number): Promise<ProgramView> {
     const p = await this.db.getRepository(LoyaltyProgram).findOneBy({ merchantId });
-    return p ? { stampsRequired: p.stampsRequired, rewardLabel: p.rewardLabel, isDefault: false } : { ...DEFAULT_PROGRAM, isDefault: true };
+    return p
+      ? { stampsRequired: p.stampsRequired, rewardLabel: p.rewardLabel, isDefault: false }
+      : { ...DEFAULT_PROGRAM, isDefault: true };
   }
 
   /** Creates or replaces the merchant's program. Balances stay; the next redemption uses the new stamps_required. */
-  async setProgram(merchantId: number, actorId: number, input: { stampsRequired: number; rewardLabel: string }): Promise<ProgramView> {
+  async setProgram(
+    merchantId: number,
+    actorId: number,
+    input: { stampsRequired: number; rewardLabel: string },
+  ): Promise<ProgramView> {
     const now = new Date();
     // One upsert statement (ON DUPLICATE KEY / ON CONFLICT): concurrent PUTs neither collide nor deadlock, as
     // update-then-insert or insert-then-update would on MySQL's gap and shared locks.
@@ -57,11 +63,20 @@ export class LoyaltyService {
   }
 
   /** This store's transactions, newest first. */
-  async listTransactions(sc: StoreContext, limit: number): Promise<{ transaction: LoyaltyTransaction; cardNumber: string }[]> {
+  async listTransactions(
+    sc: StoreContext,
+    limit: number,
+  ): Promise<{ transaction: LoyaltyTransaction; cardNumber: string }[]> {
     const merchantId = sc.merchant.id;
-    const txs = await this.db.getRepository(LoyaltyTransaction).find({ where: { merchantId, storeId: sc.store.id }, order: { id: 'DESC' }, take: limit });
+    const txs = await this.db
+      .getRepository(LoyaltyTransaction)
+      .find({ where: { merchantId, storeId: sc.store.id }, order: { id: 'DESC' }, take: limit });
     const cardIds = [...new Set(txs.map((t) => t.cardId))];
-    const cards = cardIds.length ? await this.db.getRepository(LoyaltyCard).find({ where: { merchantId, id: In(cardIds) }, select: { id: true, cardNumber: true } }) : [];
+    const cards = cardIds.length
+      ? await this.db
+          .getRepository(LoyaltyCard)
+          .find({ where: { merchantId, id: In(cardIds) }, select: { id: true, cardNumber: true } })
+      : [];
     const numbers = new Map(cards.map((c) => [c.id, c.cardNumber]));
     return txs.map((transaction) => ({ transaction, cardNumber: numbers.get(transaction.cardId) ?? '' }));
   }
@@ -98,7 +113,11 @@ export class LoyaltyService {
       const res = await em
         .createQueryBuilder()
         .update(LoyaltyCard)
-        .set({ stamps: () => 'stamps - :required', rewardsRedeemed: () => 'rewards_redeemed + 1', updatedAt: new Date() })
+        .set({
+          stamps: () => 'stamps - :required',
+          rewardsRedeemed: () => 'rewards_redeemed + 1',
+          updatedAt: new Date(),
+        })
         .where({ merchantId: sc.merchant.id, cardNumber })
         .andWhere('stamps >= :required')
         .setParameters({ required })
@@ -114,15 +133,36 @@ export class LoyaltyService {
     return this.idempotency.purge(now);
   }
 
-  private write(sc: StoreContext, key: string | undefined, request: unknown[], op: (em: EntityManager) => Promise<Write>): Promise<Answer> {
-    return this.idempotency.run(sc.store.id, key, request, async (em) => ({ status: 201, body: presentWrite(await op(em)) }));
+  private write(
+    sc: StoreContext,
+    key: string | undefined,
+    request: unknown[],
+    op: (em: EntityManager) => Promise<Write>,
+  ): Promise<Answer> {
+    return this.idempotency.run(sc.store.id, key, request, async (em) => ({
+      status: 201,
+      body: presentWrite(await op(em)),
+    }));
   }
 
-  private async insertCard(em: EntityManager, sc: StoreContext, input: { cardNumber?: string; customerName: string | null }): Promise<LoyaltyCard> {
+  private async insertCard(
+    em: EntityManager,
+    sc: StoreContext,
+    input: { cardNumber?: string; customerName: string | null },
+  ): Promise<LoyaltyCard> {
     const now = new Date();
     for (let attempt = 1; ; attempt++) {
       const cardNumber = input.cardNumber ?? generateCardNumber();
-      const card = em.create(LoyaltyCard, { merchantId: sc.merchant.id, cardNumber, customerName: input.customerName, stamps: 0, rewardsRedeemed: 0, enrolledStoreId: sc.store.id, createdAt: now, updatedAt: now });
+      const card = em.create(LoyaltyCard, {
+        merchantId: sc.merchant.id,
+        cardNumber,
+        customerName: input.customerName,
+        stamps: 0,
+        rewardsRedeemed: 0,
+        enrolledStoreId: sc.store.id,
+        createdAt: now,
+        updatedAt: now,
+      });
       try {
         return await em.save(card);
       } catch (err) {
@@ -134,7 +174,14 @@ export class LoyaltyService {
   }
 
   /** The transaction row: the store, the device (or null) and the user of record (for a device, who paired it). */
-  private record(em: EntityManager, sc: StoreContext, card: LoyaltyCard, type: TransactionType, delta: number, key: string | undefined): Promise<LoyaltyTransaction> {
+  private record(
+    em: EntityManager,
+    sc: StoreContext,
+    card: LoyaltyCard,
+    type: TransactionType,
+    delta: number,
+    key: string | undefined,
+  ): Promise<LoyaltyTransaction> {
     return em.save(
       em.create(LoyaltyTransaction, {
         merchantId: sc.merchant.id,

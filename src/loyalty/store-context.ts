@@ -29,7 +29,8 @@ export async function resolveStoreContext(db: DataSource, req: Request): Promise
     if (header && header !== found.store.code) throw forbidden();
   } else {
     if (p.role === 'admin') throw forbidden();
-    if (!header) throw new AppError('VALIDATION_ERROR', { fields: { 'X-Store-Code': 'this header names the store to act for' } });
+    if (!header)
+      throw new AppError('VALIDATION_ERROR', { fields: { 'X-Store-Code': 'this header names the store to act for' } });
     found = await storeWithMerchant(db, { code: header });
     if (!found || found.store.merchantId !== p.merchantId) throw notFound();
     if (p.role === 'store_staff' && !p.storeIds.includes(found.store.id)) throw forbidden();
@@ -41,7 +42,10 @@ export async function resolveStoreContext(db: DataSource, req: Request): Promise
 }
 
 /** A store and its merchant in one round trip (this runs on every store-API request). */
-async function storeWithMerchant(db: DataSource, by: { id: number } | { code: string }): Promise<{ store: Store; merchant: Merchant } | null> {
+async function storeWithMerchant(
+  db: DataSource,
+  by: { id: number } | { code: string },
+): Promise<{ store: Store; merchant: Merchant } | null> {
   const row = (await db
     .getRepository(Store)
     .createQueryBuilder('s')

@@ -12,8 +12,21 @@ import { authenticateSockets, socketError } from './handshake';
 import type { LastSeen } from './last-seen';
 import { runAt } from './run-at';
 
-export type DashboardEvent = 'device:paired' | 'device:updated' | 'device:revoked' | 'device:online' | 'device:offline' | 'device:expiring';
-export type OfflineReason = 'client_disconnect' | 'ping_timeout' | 'revoked' | 'expired' | 'server_shutdown' | 'node_lost' | 'reissued';
+export type DashboardEvent =
+  | 'device:paired'
+  | 'device:updated'
+  | 'device:revoked'
+  | 'device:online'
+  | 'device:offline'
+  | 'device:expiring';
+export type OfflineReason =
+  | 'client_disconnect'
+  | 'ping_timeout'
+  | 'revoked'
+  | 'expired'
+  | 'server_shutdown'
+  | 'node_lost'
+  | 'reissued';
 
 const merchantRoom = (merchantId: number) => `merchant:${merchantId}`;
 const subscribeBody = z.strictObject({ merchant_id: z.number().int().positive() });
@@ -32,9 +45,17 @@ export class DashboardFeed {
   ) {}
 
   /** `online` overrides the presence lookup for the transitions this node has just decided. */
-  async send(event: DashboardEvent, rows: TerminalDevice[], opts: { online?: boolean; reason?: OfflineReason } = {}): Promise<void> {
+  async send(
+    event: DashboardEvent,
+    rows: TerminalDevice[],
+    opts: { online?: boolean; reason?: OfflineReason } = {},
+  ): Promise<void> {
     const views = await this.ctx.devices.views(rows);
-    this.emit(event, views.map((v) => ({ ...v, online: opts.online ?? v.online })), opts.reason);
+    this.emit(
+      event,
+      views.map((v) => ({ ...v, online: opts.online ?? v.online })),
+      opts.reason,
+    );
   }
 
   /** Emits views the caller already has (a connecting socket knows its store code and that it is online). */
@@ -42,13 +63,18 @@ export class DashboardFeed {
     for (const view of views) {
       const d = view.device;
       const seen = this.unwrittenLastSeen(d.id);
-      const fresh = seen && (!d.lastSeenAt || seen.at > d.lastSeenAt) ? { ...d, lastSeenAt: seen.at, lastSeenIp: seen.ip } : d;
+      const fresh =
+        seen && (!d.lastSeenAt || seen.at > d.lastSeenAt) ? { ...d, lastSeenAt: seen.at, lastSeenIp: seen.ip } : d;
       const device = presentDevice({ ...view, device: fresh }, this.ctx.config.expiryWarningDays);
       this.nsp.to(merchantRoom(device.merchant_id)).emit(event, reason ? { device, reason } : { device });
     }
   }
 
-  async sendByIds(event: DashboardEvent, deviceIds: number[], opts: { online?: boolean; reason?: OfflineReason }): Promise<void> {
+  async sendByIds(
+    event: DashboardEvent,
+    deviceIds: number[],
+    opts: { online?: boolean; reason?: OfflineReason },
+  ): Promise<void> {
     const repo = this.ctx.db.getRepository(TerminalDevice);
     for (let i = 0; i < deviceIds.length; i += 500) {
       await this.send(event, await repo.findBy({ id: In(deviceIds.slice(i, i + 500)) }), opts);
@@ -62,7 +88,12 @@ export class DashboardFeed {
  * merchant (a merchant may send it for its own merchant). The ack is `{items: [Device], total}` or `{error}`.
  * The socket is dropped when the user token expires (`expired {code: "TOKEN_EXPIRED"}` first).
  */
-export function dashboardNamespace(io: Server, ctx: AppContext, handshakes: Counter, unwrittenLastSeen: (id: number) => LastSeen | undefined): DashboardFeed {
+export function dashboardNamespace(
+  io: Server,
+  ctx: AppContext,
+  handshakes: Counter,
+  unwrittenLastSeen: (id: number) => LastSeen | undefined,
+): DashboardFeed {
   const nsp = io.of('/dashboard');
   const connected = ctx.metrics.gauge('realtime_dashboard_sockets', 'Dashboard sockets connected to this node');
 

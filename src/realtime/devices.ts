@@ -51,21 +51,36 @@ export interface DevicesNamespace {
 export function devicesNamespace(
   io: Server,
   ctx: AppContext,
-  deps: { presence: PresenceRegistry; lastSeen: LastSeenBatcher; feed: DashboardFeed; handshakes: Counter; cluster: boolean; closing: () => boolean },
+  deps: {
+    presence: PresenceRegistry;
+    lastSeen: LastSeenBatcher;
+    feed: DashboardFeed;
+    handshakes: Counter;
+    cluster: boolean;
+    closing: () => boolean;
+  },
 ): DevicesNamespace {
   const { presence, lastSeen, feed } = deps;
   const nsp = io.of('/devices');
   const connected = ctx.metrics.gauge('realtime_device_sockets', 'Device sockets connected to this node');
-  const drops = ctx.metrics.counter('realtime_device_drops_total', 'Device sockets dropped by the server, by reason', ['reason']);
+  const drops = ctx.metrics.counter('realtime_device_drops_total', 'Device sockets dropped by the server, by reason', [
+    'reason',
+  ]);
   const queue = new KeyedQueue((err) => ctx.logger.error({ err }, 'presence update failed'));
 
-  authenticateSockets(nsp, { tokens: ctx.tokens, logger: ctx.logger, handshakes: deps.handshakes }, async (principal, _token, socket) => {
-    if (principal.kind !== 'device') throw new AppError('INVALID_TOKEN');
-    const { device } = principal;
-    const store = await ctx.db.getRepository(Store).findOne({ where: { id: device.storeId }, select: { id: true, code: true } });
-    const data: DeviceSocketData = { device, storeCode: store?.code ?? '', ip: clientIp(socket) };
-    socket.data = data;
-  });
+  authenticateSockets(
+    nsp,
+    { tokens: ctx.tokens, logger: ctx.logger, handshakes: deps.handshakes },
+    async (principal, _token, socket) => {
+      if (principal.kind !== 'device') throw new AppError('INVALID_TOKEN');
+      const { device } = principal;
+      const store = await ctx.db
+        .getRepository(Store)
+        .findOne({ where: { id: device.storeId }, select: { id: true, code: true } });
+      const data: DeviceSocketData = { device, storeCode: store?.code ?? '', ip: clientIp(socket) };
+      socket.data = data;
+    },
+  );
 
   const dropSocket = (socket: Socket, reason: OfflineReason, event: string, payload: object) => {
     (socket.data as DeviceSocketData).dropReason = reason;
@@ -89,12 +104,19 @@ export function devicesNamespace(
     if (deps.closing()) return void socket.disconnect(true);
     const data = socket.data as DeviceSocketData;
     const { device } = data;
-    void socket.join([rooms.device(device.id), rooms.store(device.storeId), rooms.merchant(device.merchantId), rooms.jti(device.jti)]);
+    void socket.join([
+      rooms.device(device.id),
+      rooms.store(device.storeId),
+      rooms.merchant(device.merchantId),
+      rooms.jti(device.jti),
+    ]);
     connected.inc();
     const touch = () => lastSeen.touch(device.id, data.ip);
     touch();
     socket.conn.on('packet', touch);
-    const cancelExpiry = runAt(device.expiresAt, () => dropSocket(socket, 'expired', 'expired', socketError(new AppError('TERMINAL_DEVICE_EXPIRED'), ctx.logger)));
+    const cancelExpiry = runAt(device.expiresAt, () =>
+      dropSocket(socket, 'expired', 'expired', socketError(new AppError('TERMINAL_DEVICE_EXPIRED'), ctx.logger)),
+    );
     // `session` goes out once presence has recorded the socket: from then on every node sees the device online.
     const session = {
       device_id: device.id,
@@ -105,8 +127,11 @@ export function devicesNamespace(
     queue.run(device.id, async () => {
       if (deps.closing() || !socket.connected) return;
       // A revoke or reissue that landed between the token check and joining the rooms found no socket to drop.
-      const now = await ctx.db.getRepository(TerminalDevice).findOne({ where: { id: device.id }, select: { id: true, jti: true, revokedAt: true, revokedReason: true } });
-      if (!now || now.revokedAt || now.jti !== device.jti) return revokeSocket(socket, now?.revokedAt ? 'revoked' : 'reissued', now?.revokedReason ?? null);
+      const now = await ctx.db
+        .getRepository(TerminalDevice)
+        .findOne({ where: { id: device.id }, select: { id: true, jti: true, revokedAt: true, revokedReason: true } });
+      if (!now || now.revokedAt || now.jti !== device.jti)
+        return revokeSocket(socket, now?.revokedAt ? 'revoked' : 'reissued', now?.revokedReason ?? null);
       data.counted = true;
       const cameOnline = await presence.connected(device.id).finally(() => socket.emit('session', session));
       if (cameOnline) feed.emit('device:online', [{ device, storeCode: data.storeCode, online: true }]);
@@ -120,7 +145,8 @@ export function devicesNamespace(
       if (deps.closing() || !data.counted) return; // shutdown announces this node's devices at once
       const reason: OfflineReason = data.dropReason ?? (why === 'ping timeout' ? 'ping_timeout' : 'client_disconnect');
       queue.run(device.id, async () => {
-        if (await presence.disconnected(device.id)) await feed.sendByIds('device:offline', [device.id], { online: false, reason });
+        if (await presence.disconnected(device.id))
+          await feed.sendByIds('device:offline', [device.id], { online: false, reason });
       });
     });
   });
@@ -130,11 +156,14 @@ export function devicesNamespace(
     if (deps.cluster) nsp.serverSideEmit('drop', d);
   };
   return {
-    revoked: (device) => drop({ room: rooms.device(device.id), reason: 'revoked', revokedReason: device.revokedReason }),
+    revoked: (device) =>
+      drop({ room: rooms.device(device.id), reason: 'revoked', revokedReason: device.revokedReason }),
     reissued: (previousJti) => drop({ room: rooms.jti(previousJti), reason: 'reissued', revokedReason: null }),
     sendExpiring(device) {
       const daysLeft = Math.max(0, Math.ceil((device.expiresAt.getTime() - Date.now()) / 86_400_000));
-      nsp.to(rooms.device(device.id)).emit('expiring', { expires_at: device.expiresAt.toISOString(), days_left: daysLeft });
+      nsp
+        .to(rooms.device(device.id))
+        .emit('expiring', { expires_at: device.expiresAt.toISOString(), days_left: daysLeft });
     },
     idle: () => queue.idle(),
   };

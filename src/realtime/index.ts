@@ -45,41 +45,79 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
       });
       keepOnlyHandshakeFacts(io, config.trustProxy);
 
-      const handshakes = ctx.metrics.counter('realtime_handshakes_total', 'Socket handshakes by namespace and outcome (ok or the error code)', ['namespace', 'outcome']);
-      const reaped = ctx.metrics.counter('realtime_presence_reaped_devices_total', "Devices turned offline because their node's heartbeat expired");
+      const handshakes = ctx.metrics.counter(
+        'realtime_handshakes_total',
+        'Socket handshakes by namespace and outcome (ok or the error code)',
+        ['namespace', 'outcome'],
+      );
+      const reaped = ctx.metrics.counter(
+        'realtime_presence_reaped_devices_total',
+        "Devices turned offline because their node's heartbeat expired",
+      );
       const lastSeen = new LastSeenBatcher(ctx.db, config.lastSeenFlushMs, ctx.metrics, logger);
       const feed = dashboardNamespace(io, ctx, handshakes, (id) => lastSeen.peek(id));
-      const devices = devicesNamespace(io, ctx, { presence, lastSeen, feed, handshakes, cluster: Boolean(redis), closing: () => closing });
+      const devices = devicesNamespace(io, ctx, {
+        presence,
+        lastSeen,
+        feed,
+        handshakes,
+        cluster: Boolean(redis),
+        closing: () => closing,
+      });
       running = { io, lastSeen, feed, devices };
 
       const on = ctx.events.on.bind(ctx.events);
-      const live = <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) => async (...a: A) => {
-        if (!closing) await fn(...a);
-      };
-      on('device.paired', live(({ device }) => feed.send('device:paired', [device])));
-      on('device.updated', live(({ device }) => feed.send('device:updated', [device])));
-      on('device.revoked', live(async ({ device }) => {
-        await feed.send('device:revoked', [device]);
-        devices.revoked(device);
-      }));
-      on('device.reissued', live(async ({ device, previousJti }) => {
-        await feed.send('device:updated', [device]);
-        devices.reissued(previousJti);
-      }));
-      on('device.expiring', live(async ({ device }) => {
-        devices.sendExpiring(device);
-        await feed.send('device:expiring', [device]);
-      }));
+      const live =
+        <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) =>
+        async (...a: A) => {
+          if (!closing) await fn(...a);
+        };
+      on(
+        'device.paired',
+        live(({ device }) => feed.send('device:paired', [device])),
+      );
+      on(
+        'device.updated',
+        live(({ device }) => feed.send('device:updated', [device])),
+      );
+      on(
+        'device.revoked',
+        live(async ({ device }) => {
+          await feed.send('device:revoked', [device]);
+          devices.revoked(device);
+        }),
+      );
+      on(
+        'device.reissued',
+        live(async ({ device, previousJti }) => {
+          await feed.send('device:updated', [device]);
+          devices.reissued(previousJti);
+        }),
+      );
+      on(
+        'device.expiring',
+        live(async ({ device }) => {
+          devices.sendExpiring(device);
+          await feed.send('device:expiring', [device]);
+        }),
+      );
 
-      await presence.start({
-        lost: (ids) => {
-          reaped.inc(ids.length);
-          void feed.sendByIds('device:offline', ids, { online: false, reason: 'node_lost' }).catch((err) => logger.error({ err }, 'node_lost announcement failed'));
-        },
-        restored: (ids) => void feed.sendByIds('device:online', ids, { online: true }).catch((err) => logger.error({ err }, 'presence restore announcement failed')),
-      }).catch((err: Error) => {
-        throw new Error(`cannot write presence to Redis (REDIS_URL): ${err.message}`);
-      });
+      await presence
+        .start({
+          lost: (ids) => {
+            reaped.inc(ids.length);
+            void feed
+              .sendByIds('device:offline', ids, { online: false, reason: 'node_lost' })
+              .catch((err) => logger.error({ err }, 'node_lost announcement failed'));
+          },
+          restored: (ids) =>
+            void feed
+              .sendByIds('device:online', ids, { online: true })
+              .catch((err) => logger.error({ err }, 'presence restore announcement failed')),
+        })
+        .catch((err: Error) => {
+          throw new Error(`cannot write presence to Redis (REDIS_URL): ${err.message}`);
+        });
     },
 
     async close() {

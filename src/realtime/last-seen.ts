@@ -29,8 +29,16 @@ export class LastSeenBatcher {
     metrics: Metrics,
     private readonly logger: Logger,
   ) {
-    this.rows = metrics.histogram('realtime_last_seen_flush_rows', 'Devices written per last_seen UPDATE statement', [1, 10, 50, 100, 250, 500]);
-    this.seconds = metrics.histogram('realtime_last_seen_flush_seconds', 'Duration of one last_seen UPDATE statement', [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1]);
+    this.rows = metrics.histogram(
+      'realtime_last_seen_flush_rows',
+      'Devices written per last_seen UPDATE statement',
+      [1, 10, 50, 100, 250, 500],
+    );
+    this.seconds = metrics.histogram(
+      'realtime_last_seen_flush_seconds',
+      'Duration of one last_seen UPDATE statement',
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    );
     this.timer = setInterval(() => void this.flush(), flushMs);
   }
 
@@ -45,7 +53,9 @@ export class LastSeenBatcher {
 
   /** Writes everything pending; runs one at a time. */
   flush(): Promise<void> {
-    this.running = this.running.then(() => this.write()).catch((err: Error) => this.logger.error({ err }, 'last_seen flush failed'));
+    this.running = this.running
+      .then(() => this.write())
+      .catch((err: Error) => this.logger.error({ err }, 'last_seen flush failed'));
     return this.running;
   }
 
@@ -66,7 +76,11 @@ export class LastSeenBatcher {
       const sql =
         `UPDATE ${meta.tableName} SET last_seen_at = CASE id ${whens} END, last_seen_ip = CASE id ${whens} END ` +
         `WHERE id IN (${chunk.map(() => '?').join(', ')})`;
-      const params = [...chunk.flatMap(([id, s]) => [id, toDb(s.at)]), ...chunk.flatMap(([id, s]) => [id, s.ip]), ...chunk.map(([id]) => id)];
+      const params = [
+        ...chunk.flatMap(([id, s]) => [id, toDb(s.at)]),
+        ...chunk.flatMap(([id, s]) => [id, s.ip]),
+        ...chunk.map(([id]) => id),
+      ];
       const end = this.seconds.startTimer();
       await this.db.query(sql, params);
       end();

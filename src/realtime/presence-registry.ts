@@ -174,7 +174,9 @@ export class RedisPresence extends LocalPresence {
     await this.beat(true);
     const every = Math.max(100, Math.floor(this.ttlMs / 6));
     this.timer = setInterval(() => {
-      this.ticking = this.ticking.then(() => this.tick()).catch((err: Error) => this.logger.warn({ err: err.message }, 'presence heartbeat failed'));
+      this.ticking = this.ticking
+        .then(() => this.tick())
+        .catch((err: Error) => this.logger.warn({ err: err.message }, 'presence heartbeat failed'));
     }, every);
   }
 
@@ -196,9 +198,13 @@ export class RedisPresence extends LocalPresence {
 
   /** A beat that finds this node missing from the live set (taken for dead) writes its devices back. */
   private async beat(first: boolean): Promise<void> {
-    const added = await SCRIPTS.heartbeat.run<number>(this.redis, [KEYS.nodes], [P, this.nodeId, Math.floor((this.ttlMs * 2) / 3)]);
+    const added = await SCRIPTS.heartbeat.run<number>(
+      this.redis,
+      [KEYS.nodes],
+      [P, this.nodeId, Math.floor((this.ttlMs * 2) / 3)],
+    );
     if (first || added !== 1) return;
-    const pairs = [...this.sockets].flatMap(([id, n]) => [id, n]);
+    const pairs = [...this.sockets].flat();
     const back = ids(await SCRIPTS.restore.run<string[]>(this.redis, [KEYS.nodes], [P, this.nodeId, ...pairs]));
     this.logger.warn({ devices: back.length }, 'this node was taken for dead; its presence is restored');
     if (back.length) this.listener?.restored(back);

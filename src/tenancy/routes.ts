@@ -68,7 +68,12 @@ export function adminTenancyRoutes(ctx: AppContext): Router {
   r.post('/:merchant_id/users', async (req, res) => {
     const { merchant_id } = params(req, merchantParams);
     const input = body(req, userBody);
-    const { user, storeIds } = await ctx.tenancy.createUser(merchant_id, { email: input.email, password: input.password, role: input.role, storeIds: input.store_ids });
+    const { user, storeIds } = await ctx.tenancy.createUser(merchant_id, {
+      email: input.email,
+      password: input.password,
+      role: input.role,
+      storeIds: input.store_ids,
+    });
     res.status(201).json({ user: presentUser(user, storeIds) });
   });
   r.get('/:merchant_id/users', async (req, res) => {

@@ -39,7 +39,11 @@ export class TenancyService {
   }
 
   async listMerchants(page: Page) {
-    const [items, total] = await this.merchants.findAndCount({ order: { id: 'ASC' }, take: page.limit, skip: page.offset });
+    const [items, total] = await this.merchants.findAndCount({
+      order: { id: 'ASC' },
+      take: page.limit,
+      skip: page.offset,
+    });
     return { items, total };
   }
 
@@ -53,7 +57,9 @@ export class TenancyService {
     await this.getMerchant(merchantId);
     const now = new Date();
     try {
-      return await this.stores.save(this.stores.create({ merchantId, name: input.name, code: input.code, createdAt: now, updatedAt: now }));
+      return await this.stores.save(
+        this.stores.create({ merchantId, name: input.name, code: input.code, createdAt: now, updatedAt: now }),
+      );
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict('store_code_taken');
       throw err;
@@ -75,7 +81,10 @@ export class TenancyService {
     return this.stores.findOneBy({ code: code.toUpperCase() });
   }
 
-  async createUser(merchantId: number | null, input: { email: string; password: string; role: Role; storeIds?: number[] }): Promise<{ user: User; storeIds: number[] }> {
+  async createUser(
+    merchantId: number | null,
+    input: { email: string; password: string; role: Role; storeIds?: number[] },
+  ): Promise<{ user: User; storeIds: number[] }> {
     const storeIds = [...new Set(input.storeIds ?? [])];
     if (merchantId !== null) {
       await this.getMerchant(merchantId);
@@ -86,8 +95,23 @@ export class TenancyService {
     const now = new Date();
     try {
       const user = await transaction(this.db, async (em) => {
-        const u = await em.save(User, em.create(User, { email: input.email.toLowerCase(), passwordHash, role: input.role, merchantId, lastLoginAt: null, createdAt: now, updatedAt: now }));
-        if (storeIds.length) await em.insert(UserStore, storeIds.map((storeId) => ({ userId: u.id, storeId })));
+        const u = await em.save(
+          User,
+          em.create(User, {
+            email: input.email.toLowerCase(),
+            passwordHash,
+            role: input.role,
+            merchantId,
+            lastLoginAt: null,
+            createdAt: now,
+            updatedAt: now,
+          }),
+        );
+        if (storeIds.length)
+          await em.insert(
+            UserStore,
+            storeIds.map((storeId) => ({ userId: u.id, storeId })),
+          );
         return u;
       });
       return { user, storeIds };
@@ -98,9 +122,19 @@ export class TenancyService {
   }
 
   async listUsers(merchantId: number, page: Page) {
-    const [users, total] = await this.users.findAndCount({ where: { merchantId }, order: { id: 'ASC' }, take: page.limit, skip: page.offset });
-    const links = users.length ? await this.db.getRepository(UserStore).findBy({ userId: In(users.map((u) => u.id)) }) : [];
-    return { items: users.map((user) => ({ user, storeIds: links.filter((l) => l.userId === user.id).map((l) => l.storeId) })), total };
+    const [users, total] = await this.users.findAndCount({
+      where: { merchantId },
+      order: { id: 'ASC' },
+      take: page.limit,
+      skip: page.offset,
+    });
+    const links = users.length
+      ? await this.db.getRepository(UserStore).findBy({ userId: In(users.map((u) => u.id)) })
+      : [];
+    return {
+      items: users.map((user) => ({ user, storeIds: links.filter((l) => l.userId === user.id).map((l) => l.storeId) })),
+      total,
+    };
   }
 
   countAdmins(): Promise<number> {

@@ -24,7 +24,9 @@ const PAGES: Record<string, Page> = {
 
 /** `{{> name}}` → views/partials/name.html, recursively; done once at start-up. */
 function include(html: string): string {
-  return html.replace(/\{\{>\s*([\w-]+)\s*\}\}/g, (_m, name: string) => include(fs.readFileSync(path.join(VIEWS, 'partials', `${name}.html`), 'utf8')));
+  return html.replace(/\{\{>\s*([\w-]+)\s*\}\}/g, (_m, name: string) =>
+    include(fs.readFileSync(path.join(VIEWS, 'partials', `${name}.html`), 'utf8')),
+  );
 }
 
 function render(page: Page): string {

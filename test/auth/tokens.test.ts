@@ -5,7 +5,18 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import { Keyring } from '../../src/auth/keyring';
 import { DEVICE_TOKEN, USER_TOKEN } from '../../src/auth/tokens';
-import { adminToken, bearer, createTenant, pairDevice, sleep, startHub, tempDir, testKey, type Tenant, type TestHub } from '../helpers';
+import {
+  adminToken,
+  bearer,
+  createTenant,
+  pairDevice,
+  sleep,
+  startHub,
+  tempDir,
+  testKey,
+  type Tenant,
+  type TestHub,
+} from '../helpers';
 
 const SESSION = '/api/v1/store/loyalty/session';
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -48,15 +59,25 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
 
   it('a token signed with another key (same kid) is refused with INVALID_TOKEN', async () => {
     const real = payload(device.token);
-    const foreign = Keyring.load({ jwtKeys: [{ kid: t.hub.ctx.keyring.activeKid, secret: Buffer.alloc(32, 7) }], jwtActiveKid: undefined, dataDir: tempDir() });
-    const token = await foreign.sign({ store_code: real.store_code, merchant_id: real.merchant_id }, { ...DEVICE_TOKEN, subject: real.sub, jti: real.jti, expiresAt: new Date(real.exp * 1000) });
+    const foreign = Keyring.load({
+      jwtKeys: [{ kid: t.hub.ctx.keyring.activeKid, secret: Buffer.alloc(32, 7) }],
+      jwtActiveKid: undefined,
+      dataDir: tempDir(),
+    });
+    const token = await foreign.sign(
+      { store_code: real.store_code, merchant_id: real.merchant_id },
+      { ...DEVICE_TOKEN, subject: real.sub, jti: real.jti, expiresAt: new Date(real.exp * 1000) },
+    );
     await refusedWith(token, 'INVALID_TOKEN');
   });
 
   it('a wrong aud or typ, or a token of the other kind, is refused with INVALID_TOKEN', async () => {
     const real = payload(device.token);
     const sign = (typ: string, audience: string) =>
-      t.hub.ctx.keyring.sign({ store_code: real.store_code, merchant_id: real.merchant_id }, { typ, audience, subject: real.sub, jti: real.jti, expiresAt: new Date(real.exp * 1000) });
+      t.hub.ctx.keyring.sign(
+        { store_code: real.store_code, merchant_id: real.merchant_id },
+        { typ, audience, subject: real.sub, jti: real.jti, expiresAt: new Date(real.exp * 1000) },
+      );
     await refusedWith(await sign(DEVICE_TOKEN.typ, USER_TOKEN.audience), 'INVALID_TOKEN');
     await refusedWith(await sign(DEVICE_TOKEN.typ, 'someone-else'), 'INVALID_TOKEN');
     await refusedWith(await sign('JWT', DEVICE_TOKEN.audience), 'INVALID_TOKEN');
@@ -64,7 +85,11 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
     await refusedWith(await sign(USER_TOKEN.typ, DEVICE_TOKEN.audience), 'INVALID_TOKEN', '/api/v1/auth/me');
     // Swapping the typ header of a real device token breaks its signature.
     const [, p, s] = parts(device.token);
-    await refusedWith(`${b64({ ...header(device.token), typ: USER_TOKEN.typ })}.${p}.${s}`, 'INVALID_TOKEN', '/api/v1/auth/me');
+    await refusedWith(
+      `${b64({ ...header(device.token), typ: USER_TOKEN.typ })}.${p}.${s}`,
+      'INVALID_TOKEN',
+      '/api/v1/auth/me',
+    );
   });
 
   it('a wrong iss is refused with INVALID_TOKEN', async () => {
@@ -85,16 +110,23 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
   it('a user token cannot pass as a device token, nor a device token as a user token', async () => {
     const userAsDevice = await t.http.get(SESSION).set(bearer(tenant.merchantToken)).expect(400);
     expect(userAsDevice.body.error.details.fields).to.have.keys('X-Store-Code'); // treated as a user: must name a store
-    expect((await t.http.get('/api/v1/auth/me').set(bearer(device.token)).expect(403)).body.error.code).to.equal('FORBIDDEN');
+    expect((await t.http.get('/api/v1/auth/me').set(bearer(device.token)).expect(403)).body.error.code).to.equal(
+      'FORBIDDEN',
+    );
   });
 
   it('an unknown jti (a token for a row that does not exist) is INVALID_TOKEN; garbage too', async () => {
     const real = payload(device.token);
-    const token = await t.hub.ctx.keyring.sign({}, { ...DEVICE_TOKEN, subject: real.sub, jti: randomUUID(), expiresAt: new Date(real.exp * 1000) });
+    const token = await t.hub.ctx.keyring.sign(
+      {},
+      { ...DEVICE_TOKEN, subject: real.sub, jti: randomUUID(), expiresAt: new Date(real.exp * 1000) },
+    );
     await refusedWith(token, 'INVALID_TOKEN');
     await refusedWith('not-a-jwt', 'INVALID_TOKEN');
     await refusedWith('a.b.c', 'INVALID_TOKEN');
-    expect((await t.http.get(SESSION).set('Authorization', 'Basic abc').expect(401)).body.error.code).to.equal('UNAUTHENTICATED');
+    expect((await t.http.get(SESSION).set('Authorization', 'Basic abc').expect(401)).body.error.code).to.equal(
+      'UNAUTHENTICATED',
+    );
   });
 
   it('an expired device token gets TERMINAL_DEVICE_EXPIRED, a revoked one REVOKED even after expiry', async () => {
@@ -104,11 +136,22 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
       const d = await pairDevice(s, m);
       const r = await pairDevice(s, m);
       await s.http.get(SESSION).set(bearer(d.token)).expect(200);
-      await s.http.post(`/api/v1/merchants/loyalty/devices/${r.id}/revoke`).set(bearer(m.merchantToken)).send({}).expect(200);
+      await s.http
+        .post(`/api/v1/merchants/loyalty/devices/${r.id}/revoke`)
+        .set(bearer(m.merchantToken))
+        .send({})
+        .expect(200);
       await sleep(2100);
-      expect((await s.http.get(SESSION).set(bearer(d.token)).expect(401)).body.error.code).to.equal('TERMINAL_DEVICE_EXPIRED');
-      expect((await s.http.get(SESSION).set(bearer(r.token)).expect(401)).body.error.code).to.equal('TERMINAL_DEVICE_REVOKED');
-      const listed = await s.http.get(`/api/v1/merchants/loyalty/devices/${d.id}`).set(bearer(m.merchantToken)).expect(200);
+      expect((await s.http.get(SESSION).set(bearer(d.token)).expect(401)).body.error.code).to.equal(
+        'TERMINAL_DEVICE_EXPIRED',
+      );
+      expect((await s.http.get(SESSION).set(bearer(r.token)).expect(401)).body.error.code).to.equal(
+        'TERMINAL_DEVICE_REVOKED',
+      );
+      const listed = await s.http
+        .get(`/api/v1/merchants/loyalty/devices/${d.id}`)
+        .set(bearer(m.merchantToken))
+        .expect(200);
       expect(listed.body.device.status).to.equal('expired');
     } finally {
       await s.close();
@@ -121,7 +164,9 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
       const { token } = await adminToken(s);
       await s.http.get('/api/v1/admin/merchants').set(bearer(token)).expect(200);
       await sleep(2100);
-      expect((await s.http.get('/api/v1/admin/merchants').set(bearer(token)).expect(401)).body.error.code).to.equal('TOKEN_EXPIRED');
+      expect((await s.http.get('/api/v1/admin/merchants').set(bearer(token)).expect(401)).body.error.code).to.equal(
+        'TOKEN_EXPIRED',
+      );
     } finally {
       await s.close();
     }
@@ -149,7 +194,11 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
     expect(header(before.token).kid).to.equal('old');
     await first.close();
 
-    const rotated = await startHub({ DATA_DIR: dataDir, JWT_KEYS: `${testKey('new')},${testKey('old')}`, JWT_ACTIVE_KID: 'new' });
+    const rotated = await startHub({
+      DATA_DIR: dataDir,
+      JWT_KEYS: `${testKey('new')},${testKey('old')}`,
+      JWT_ACTIVE_KID: 'new',
+    });
     try {
       await rotated.http.get(SESSION).set(bearer(before.token)).expect(200);
       await rotated.http.get('/api/v1/merchants/stores').set(bearer(m.merchantToken)).expect(200);
@@ -162,7 +211,9 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
     // Once the old key is dropped from the list, its tokens are refused.
     const dropped = await startHub({ DATA_DIR: dataDir, JWT_KEYS: testKey('new') });
     try {
-      expect((await dropped.http.get(SESSION).set(bearer(before.token)).expect(401)).body.error.code).to.equal('INVALID_TOKEN');
+      expect((await dropped.http.get(SESSION).set(bearer(before.token)).expect(401)).body.error.code).to.equal(
+        'INVALID_TOKEN',
+      );
     } finally {
       await dropped.close();
     }

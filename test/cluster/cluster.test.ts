@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { adminToken, bearer, createTenant, DATABASE_URL, pairDevice, REDIS_URL, sleep, startHub, type Tenant } from '../helpers';
+import {
+  adminToken,
+  bearer,
+  createTenant,
+  DATABASE_URL,
+  pairDevice,
+  REDIS_URL,
+  sleep,
+  startHub,
+  type Tenant,
+} from '../helpers';
 import { dashboardSocket, deviceSocket, refusal, type TestSocket } from '../socket-helpers';
 import { CLUSTER_KEY, killHard, startNode, stopped, type Node } from './nodes';
 
@@ -13,7 +23,8 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
   const open = async (s: TestSocket) => (sockets.push(s), s.connected());
   const openDevice = async (s: TestSocket) => (sockets.push(s), s.session());
   const online = async (node: Node, id: number) =>
-    (await node.http.get(`/api/v1/merchants/loyalty/devices/${id}`).set(bearer(tenant.merchantToken)).expect(200)).body.device.online;
+    (await node.http.get(`/api/v1/merchants/loyalty/devices/${id}`).set(bearer(tenant.merchantToken)).expect(200)).body
+      .device.online;
 
   before(async function () {
     if (!DATABASE_URL || !REDIS_URL) this.skip();
@@ -21,12 +32,15 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     const setup = await startHub({ JWT_KEYS: CLUSTER_KEY });
     tenant = await createTenant(setup, (await adminToken(setup)).token, 1);
     await setup.close();
-    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((name) => startNode(name, { PRESENCE_TTL_MS: String(PRESENCE_TTL_MS) })));
+    const [a, b, c] = await Promise.all(
+      ['a', 'b', 'c'].map((name) => startNode(name, { PRESENCE_TTL_MS: String(PRESENCE_TTL_MS) })),
+    );
     nodes = { a, b, c };
   });
   afterEach(function () {
     sockets.splice(0).forEach((s) => s.close());
-    if (this.currentTest?.state === 'failed') for (const n of Object.values(nodes)) console.error(`--- node ${n.name} stderr:\n${n.stderr()}`);
+    if (this.currentTest?.state === 'failed')
+      for (const n of Object.values(nodes)) console.error(`--- node ${n.name} stderr:\n${n.stderr()}`);
   });
   after(async () => {
     for (const n of Object.values(nodes ?? {})) killHard(n);
@@ -38,7 +52,10 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     const { id, token } = await pairDevice(nodes.a, tenant);
     const onB = deviceSocket(nodes.b.url, token);
     await openDevice(onB);
-    expect((await dash.next('device:online', (p) => p.device.id === id)).payload.device).to.include({ id, online: true });
+    expect((await dash.next('device:online', (p) => p.device.id === id)).payload.device).to.include({
+      id,
+      online: true,
+    });
     expect(await online(nodes.a, id)).to.equal(true);
 
     const onC = deviceSocket(nodes.c.url, token);
@@ -49,7 +66,9 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     expect(dash.about(id).map((e) => e.name)).to.deep.equal(['device:paired', 'device:online']);
 
     onC.close();
-    expect((await dash.next('device:offline', (p) => p.device.id === id, 1000)).payload.reason).to.equal('client_disconnect');
+    expect((await dash.next('device:offline', (p) => p.device.id === id, 1000)).payload.reason).to.equal(
+      'client_disconnect',
+    );
     expect(await online(nodes.a, id)).to.equal(false);
   });
 
@@ -61,19 +80,31 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     await openDevice(tablet);
     await dash.next('device:online', (p) => p.device.id === id);
     await nodes.b.http.get('/api/v1/store/loyalty/session').set(bearer(token)).expect(200);
-    await nodes.a.http.post(`/api/v1/merchants/loyalty/devices/${id}/revoke`).set(bearer(tenant.merchantToken)).send({ reason: 'lost' }).expect(200);
+    await nodes.a.http
+      .post(`/api/v1/merchants/loyalty/devices/${id}/revoke`)
+      .set(bearer(tenant.merchantToken))
+      .send({ reason: 'lost' })
+      .expect(200);
     // The very next request after the revoke's answer is refused on every node (no cache serves a stale "active").
     for (const node of [nodes.b, nodes.c]) {
-      expect((await node.http.get('/api/v1/store/loyalty/session').set(bearer(token)).expect(401)).body.error.code).to.equal('TERMINAL_DEVICE_REVOKED');
+      expect(
+        (await node.http.get('/api/v1/store/loyalty/session').set(bearer(token)).expect(401)).body.error.code,
+      ).to.equal('TERMINAL_DEVICE_REVOKED');
     }
-    expect((await tablet.next('revoked', () => true, 1000)).payload).to.deep.equal({ reason: 'revoked', revoked_reason: 'lost' });
+    expect((await tablet.next('revoked', () => true, 1000)).payload).to.deep.equal({
+      reason: 'revoked',
+      revoked_reason: 'lost',
+    });
     await tablet.disconnected(1000);
     expect((await dash.next('device:offline', (p) => p.device.id === id)).payload.reason).to.equal('revoked');
     expect((await refusal(deviceSocket(nodes.b.url, token))).message).to.equal('TERMINAL_DEVICE_REVOKED');
   });
 
   it('kill -9 of node B turns its devices offline on every dashboard within PRESENCE_TTL_MS, reason node_lost, announced once', async () => {
-    const dashes = [dashboardSocket(nodes.a.url, tenant.merchantToken), dashboardSocket(nodes.c.url, tenant.merchantToken)];
+    const dashes = [
+      dashboardSocket(nodes.a.url, tenant.merchantToken),
+      dashboardSocket(nodes.c.url, tenant.merchantToken),
+    ];
     await Promise.all(dashes.map(open));
     const devices = [await pairDevice(nodes.a, tenant), await pairDevice(nodes.a, tenant)];
     const tablets = devices.map((d) => deviceSocket(nodes.b.url, d.token));
@@ -92,7 +123,8 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     }
     expect(await online(nodes.a, devices[0].id)).to.equal(false);
     await sleep(1000); // nodes A and C both reap; only one announces
-    for (const dash of dashes) for (const d of devices) expect(dash.about(d.id).filter((e) => e.name === 'device:offline')).to.have.length(1);
+    for (const dash of dashes)
+      for (const d of devices) expect(dash.about(d.id).filter((e) => e.name === 'device:offline')).to.have.length(1);
   });
 
   it('a node stopped with SIGTERM announces its devices offline (server_shutdown) to dashboards on other nodes', async () => {

@@ -1,10 +1,21 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
-import { adminToken, bearer, createTenant, DATABASE_URL, pairDevice, REDIS_URL, sleep, startHub, type Tenant } from '../helpers';
+import {
+  adminToken,
+  bearer,
+  createTenant,
+  DATABASE_URL,
+  pairDevice,
+  REDIS_URL,
+  sleep,
+  startHub,
+  type Tenant,
+} from '../helpers';
 import { dashboardSocket, type TestSocket } from '../socket-helpers';
 import { CLUSTER_KEY, startNode, stopNode, type Node } from './nodes';
 
-const counter = (metrics: string, name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+const counter = (metrics: string, name: string) =>
+  Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
 
 describe('cluster expiry job: two nodes, one Redis lock, each device flagged once (needs DATABASE_URL and REDIS_URL)', function () {
   this.timeout(90_000);
@@ -41,11 +52,17 @@ describe('cluster expiry job: two nodes, one Redis lock, each device flagged onc
     while (Date.now() % 1000 < 300 || Date.now() % 1000 > 600) await sleep(20);
     const [ma, mb] = await Promise.all([a.http.get('/metrics'), b.http.get('/metrics')]);
     // One lock key per tick (SET NX: one owner each), named by node-cron's slot time.
-    const slots = (await redis.keys('th:cron:expiry-scan:*')).filter((k) => Date.parse(k.slice('th:cron:expiry-scan:'.length)) >= startedAt);
+    const slots = (await redis.keys('th:cron:expiry-scan:*')).filter(
+      (k) => Date.parse(k.slice('th:cron:expiry-scan:'.length)) >= startedAt,
+    );
     const owners = new Set(await Promise.all(slots.map((k) => redis.get(k))));
 
-    const ran = counter(ma.text, 'job_runs_total{job="expiry-scan",outcome="ran"}') + counter(mb.text, 'job_runs_total{job="expiry-scan",outcome="ran"}');
-    const skipped = counter(ma.text, 'job_runs_total{job="expiry-scan",outcome="skipped"}') + counter(mb.text, 'job_runs_total{job="expiry-scan",outcome="skipped"}');
+    const ran =
+      counter(ma.text, 'job_runs_total{job="expiry-scan",outcome="ran"}') +
+      counter(mb.text, 'job_runs_total{job="expiry-scan",outcome="ran"}');
+    const skipped =
+      counter(ma.text, 'job_runs_total{job="expiry-scan",outcome="skipped"}') +
+      counter(mb.text, 'job_runs_total{job="expiry-scan",outcome="skipped"}');
     expect(ran, 'ticks run').to.be.at.least(10);
     expect(ran, 'one run per tick').to.equal(slots.length);
     expect(owners.size, 'lock owners').to.be.within(1, 2);
@@ -54,8 +71,14 @@ describe('cluster expiry job: two nodes, one Redis lock, each device flagged onc
     expect(flagged).to.equal(5);
 
     for (const d of devices) {
-      expect(dash.events.filter((e) => e.name === 'device:expiring' && e.payload.device.id === d.id), `device ${d.id}`).to.have.length(1);
-      const got = await a.http.get(`/api/v1/merchants/loyalty/devices/${d.id}`).set(bearer(tenant.merchantToken)).expect(200);
+      expect(
+        dash.events.filter((e) => e.name === 'device:expiring' && e.payload.device.id === d.id),
+        `device ${d.id}`,
+      ).to.have.length(1);
+      const got = await a.http
+        .get(`/api/v1/merchants/loyalty/devices/${d.id}`)
+        .set(bearer(tenant.merchantToken))
+        .expect(200);
       expect(got.body.device.expiring_soon).to.equal(true);
     }
   });

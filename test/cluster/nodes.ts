@@ -50,7 +50,10 @@ export async function startNode(name: string, env: Record<string, string> = {}):
   await waitFor(
     async () => {
       if (proc.exitCode !== null) throw new Error(`node ${name} exited: ${stderr}`);
-      return fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+      return fetch(`${url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
     },
     30_000,
     200,
@@ -58,10 +61,14 @@ export async function startNode(name: string, env: Record<string, string> = {}):
   return { name, url, http: request(url), proc, stderr: () => stderr };
 }
 
-export const stopped = (n: Node) => new Promise((resolve) => (n.proc.exitCode !== null || n.proc.signalCode !== null ? resolve(null) : n.proc.once('exit', resolve)));
+export const stopped = (n: Node) =>
+  new Promise((resolve) =>
+    n.proc.exitCode !== null || n.proc.signalCode !== null ? resolve(null) : n.proc.once('exit', resolve),
+  );
 
 /** kill -9 of the server and the tsx wrapper around it (the wrapper forwards SIGTERM, not SIGKILL). */
-export const killHard = (n: Node) => n.proc.exitCode === null && n.proc.signalCode === null && process.kill(-n.proc.pid!, 'SIGKILL');
+export const killHard = (n: Node) =>
+  n.proc.exitCode === null && n.proc.signalCode === null && process.kill(-n.proc.pid!, 'SIGKILL');
 
 /** A graceful stop (SIGTERM to the process group), awaited. */
 export async function stopNode(n: Node): Promise<void> {

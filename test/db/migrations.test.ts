@@ -11,7 +11,10 @@ async function tableNames(ds: DataSource): Promise<string[]> {
     ds.options.type === 'mysql'
       ? await ds.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()')
       : await ds.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'");
-  return rows.map((r) => r.name).filter((n) => n !== 'migrations').sort();
+  return rows
+    .map((r) => r.name)
+    .filter((n) => n !== 'migrations')
+    .sort();
 }
 
 /** Every migration up, all down one by one, and up again; the schema ends where it started. */
@@ -32,9 +35,17 @@ async function upDownUp(ds: DataSource) {
     const now = new Date();
     const at = (d: Date) => d.toISOString().replace('T', ' ').replace('Z', '');
     await ds.query('INSERT INTO merchants (name, created_at, updated_at) VALUES (?, ?, ?)', ['m', at(now), at(now)]);
-    await ds.query('INSERT INTO stores (merchant_id, name, code, created_at, updated_at) VALUES (1, ?, ?, ?, ?)', ['s', 'S1', at(now), at(now)]);
+    await ds.query('INSERT INTO stores (merchant_id, name, code, created_at, updated_at) VALUES (1, ?, ?, ?, ?)', [
+      's',
+      'S1',
+      at(now),
+      at(now),
+    ]);
     const insertDevice = (expires: Date) =>
-      ds.query('INSERT INTO loyalty_terminal_devices (merchant_id, store_id, label, jti, expires_at, created_at, updated_at) VALUES (1, 1, ?, ?, ?, ?, ?)', ['d', uniq(), at(expires), at(now), at(now)]);
+      ds.query(
+        'INSERT INTO loyalty_terminal_devices (merchant_id, store_id, label, jti, expires_at, created_at, updated_at) VALUES (1, 1, ?, ?, ?, ?, ?)',
+        ['d', uniq(), at(expires), at(now), at(now)],
+      );
     await insertDevice(new Date(now.getTime() + 1000));
     let refused = false;
     await insertDevice(new Date(now.getTime() - 1000)).catch(() => (refused = true));
@@ -46,14 +57,21 @@ async function upDownUp(ds: DataSource) {
 
 describe('migrations: every one runs up and down', () => {
   it('on SQLite', async () => {
-    await upDownUp(createDataSource({ dataDir: path.join(tempDir(), 'nested'), databaseUrl: undefined, databasePoolSize: 1 }));
+    await upDownUp(
+      createDataSource({ dataDir: path.join(tempDir(), 'nested'), databaseUrl: undefined, databasePoolSize: 1 }),
+    );
   });
 
   it('on MySQL/MariaDB (a database of its own, dropped after)', async function () {
     if (!DATABASE_URL) this.skip();
     const url = new URL(DATABASE_URL!);
     const name = `th_migrations_${uniq()}`;
-    const admin = createPool({ host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) });
+    const admin = createPool({
+      host: url.hostname,
+      port: Number(url.port || 3306),
+      user: decodeURIComponent(url.username),
+      password: decodeURIComponent(url.password),
+    });
     await admin.query(`CREATE DATABASE \`${name}\``);
     try {
       url.pathname = `/${name}`;

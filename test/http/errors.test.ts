@@ -15,14 +15,26 @@ describe('errors: one shape, stable codes, negotiated language, nothing internal
   after(() => t.close());
 
   it('a body that is not JSON is 400 MALFORMED_JSON', async () => {
-    const res = await t.http.post('/api/v1/auth/login').set('Content-Type', 'application/json').send('{"email": "a@b.c",').expect(400);
-    expect(res.body).to.deep.equal({ error: { code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' } });
+    const res = await t.http
+      .post('/api/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send('{"email": "a@b.c",')
+      .expect(400);
+    expect(res.body).to.deep.equal({
+      error: { code: 'MALFORMED_JSON', message: 'The request body is not valid JSON.' },
+    });
   });
 
   it('a body over the limit is 413 PAYLOAD_TOO_LARGE and creates nothing', async () => {
-    const res = await t.http.post('/api/v1/admin/merchants').set(bearer(admin)).send({ name: 'x'.repeat(5000) }).expect(413);
+    const res = await t.http
+      .post('/api/v1/admin/merchants')
+      .set(bearer(admin))
+      .send({ name: 'x'.repeat(5000) })
+      .expect(413);
     expect(res.body.error.code).to.equal('PAYLOAD_TOO_LARGE');
-    const names = (await t.http.get('/api/v1/admin/merchants?limit=500').set(bearer(admin)).expect(200)).body.items.map((m: { name: string }) => m.name);
+    const names = (await t.http.get('/api/v1/admin/merchants?limit=500').set(bearer(admin)).expect(200)).body.items.map(
+      (m: { name: string }) => m.name,
+    );
     expect(names.some((n: string) => n.startsWith('xxxx'))).to.equal(false);
   });
 
@@ -43,7 +55,8 @@ describe('errors: one shape, stable codes, negotiated language, nothing internal
   });
 
   it('messages follow Accept-Language: fr-LU → French, de → German, lb → Luxembourgish with German then English fallback', async () => {
-    const msg = async (lang: string) => (await t.http.get('/api/v1/merchants/stores').set('Accept-Language', lang).expect(401)).body.error.message;
+    const msg = async (lang: string) =>
+      (await t.http.get('/api/v1/merchants/stores').set('Accept-Language', lang).expect(401)).body.error.message;
     expect(await msg('fr-LU,fr;q=0.9')).to.equal('Une authentification est requise.');
     expect(await msg('de-DE')).to.equal('Anmeldung erforderlich.');
     expect(await msg('lb')).to.equal('Eng Umeldung ass néideg.');
@@ -61,7 +74,11 @@ describe('errors: one shape, stable codes, negotiated language, nothing internal
     const token = (await adminToken(broken)).token;
     await broken.hub.ctx.db.destroy(); // the database goes away under the server
     try {
-      const res = await broken.http.get('/api/v1/admin/merchants').set(bearer(token)).set('Accept-Language', 'de').expect(500);
+      const res = await broken.http
+        .get('/api/v1/admin/merchants')
+        .set(bearer(token))
+        .set('Accept-Language', 'de')
+        .expect(500);
       expect(res.body).to.deep.equal({ error: { code: 'INTERNAL', message: 'Bei uns ist ein Fehler aufgetreten.' } });
     } finally {
       await broken.hub.ctx.db.initialize();
@@ -74,14 +91,24 @@ describe('errors: one shape, stable codes, negotiated language, nothing internal
     const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
     const hub = await createServer(testConfig(), { logger: pino({ level: 'trace' }, sink) });
     const port = await hub.listen(0);
-    const local: TestHub = { hub, port, url: `http://127.0.0.1:${port}`, http: (await import('supertest')).default(`http://127.0.0.1:${port}`), close: () => hub.close() };
+    const local: TestHub = {
+      hub,
+      port,
+      url: `http://127.0.0.1:${port}`,
+      http: (await import('supertest')).default(`http://127.0.0.1:${port}`),
+      close: () => hub.close(),
+    };
     try {
       const adm = (await adminToken(local)).token;
       const m = await createTenant(local, adm, 1);
       const d = await pairDevice(local, m);
       await local.http.get(`/api/v1/store/loyalty/session?token=${d.token}`).set(bearer(d.token)).expect(200);
       await local.http.post('/api/v1/auth/login').send({ email: 'x@example.com', password: PASSWORD }).expect(401);
-      await local.http.post(`/api/v1/merchants/loyalty/devices/${d.id}/revoke`).set(bearer(m.merchantToken)).send({}).expect(200);
+      await local.http
+        .post(`/api/v1/merchants/loyalty/devices/${d.id}/revoke`)
+        .set(bearer(m.merchantToken))
+        .send({})
+        .expect(200);
       await local.http.get('/api/v1/store/loyalty/session').set(bearer(d.token)).expect(401);
     } finally {
       await local.close();

@@ -19,8 +19,15 @@ describe('operations: health, readiness, metrics, OpenAPI', () => {
   it('/metrics counts requests by route template and status', async () => {
     const admin = (await adminToken(t)).token;
     await t.http.get('/api/v1/admin/merchants/424242').set(bearer(admin)).expect(404);
-    const text = (await t.http.get('/metrics').expect(200).expect('Content-Type', /text\/plain/)).text;
-    expect(text).to.match(/http_requests_total\{method="GET",route="\/api\/v1\/admin\/merchants\/:merchant_id",status="404"\} 1/);
+    const text = (
+      await t.http
+        .get('/metrics')
+        .expect(200)
+        .expect('Content-Type', /text\/plain/)
+    ).text;
+    expect(text).to.match(
+      /http_requests_total\{method="GET",route="\/api\/v1\/admin\/merchants\/:merchant_id",status="404"\} 1/,
+    );
     expect(text).to.include('http_request_duration_seconds_bucket');
     expect(text).to.not.include('424242');
   });
@@ -29,25 +36,37 @@ describe('operations: health, readiness, metrics, OpenAPI', () => {
     const doc = (await t.http.get('/openapi.json').expect(200)).body;
     expect(doc.openapi).to.equal('3.1.0');
     const documented = new Set<string>();
-    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${path}`);
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>))
+      for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${path}`);
 
     const mounted = new Set<string>();
     for (const { path, router } of t.hub.mounts) {
-      for (const layer of (router as unknown as { stack?: { route?: { path: string; methods: Record<string, boolean> } }[] }).stack ?? []) {
+      for (const layer of (
+        router as unknown as { stack?: { route?: { path: string; methods: Record<string, boolean> } }[] }
+      ).stack ?? []) {
         if (!layer.route) continue;
         for (const method of Object.keys(layer.route.methods)) {
           const full = `${path === '/' ? '' : path}${layer.route.path === '/' && path !== '/' ? '' : layer.route.path}`;
-          if (full.startsWith('/api/') || ['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(full)) mounted.add(`${method.toUpperCase()} ${toOpenApi(full)}`);
+          if (full.startsWith('/api/') || ['/healthz', '/readyz', '/metrics', '/openapi.json'].includes(full))
+            mounted.add(`${method.toUpperCase()} ${toOpenApi(full)}`);
         }
       }
     }
     expect(mounted.size).to.be.greaterThan(20);
-    expect([...mounted].filter((r) => !documented.has(r)), 'mounted but not documented').to.deep.equal([]);
-    expect([...documented].filter((r) => !mounted.has(r)), 'documented but not mounted').to.deep.equal([]);
+    expect(
+      [...mounted].filter((r) => !documented.has(r)),
+      'mounted but not documented',
+    ).to.deep.equal([]);
+    expect(
+      [...documented].filter((r) => !mounted.has(r)),
+      'documented but not mounted',
+    ).to.deep.equal([]);
     // Routers are only reached through recorded mounts: nothing is mounted on the app behind the walk's back.
     const appStack = (t.hub.app as unknown as { router: { stack: { route?: unknown }[] } }).router.stack;
     expect(appStack.filter((l) => l.route)).to.have.length(0);
-    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { summary?: string; responses?: object }>>)) {
+    for (const [path, ops] of Object.entries(
+      doc.paths as Record<string, Record<string, { summary?: string; responses?: object }>>,
+    )) {
       for (const [m, op] of Object.entries(ops)) expect(op.summary, `${m} ${path}`).to.be.a('string').and.not.empty;
     }
   });

@@ -2,7 +2,16 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { TerminalDevice } from '../../src/devices/entities';
-import { adminToken, createTenant, DATABASE_URL, pairDevice, REDIS_URL, startHub, tempDir, type TestHub } from '../helpers';
+import {
+  adminToken,
+  createTenant,
+  DATABASE_URL,
+  pairDevice,
+  REDIS_URL,
+  startHub,
+  tempDir,
+  type TestHub,
+} from '../helpers';
 import { dashboardSocket } from '../socket-helpers';
 
 const run = promisify(execFile);
@@ -21,14 +30,26 @@ describe('npm run job:expiry: the scan once, on demand', function () {
     const d = await pairDevice(t, m);
     const dash = dashboardSocket(t.url, m.merchantToken);
     await dash.connected();
-    const env = { ...process.env, DATA_DIR: dataDir, DATABASE_URL: DATABASE_URL ?? '', REDIS_URL: REDIS_URL ?? '', EXPIRY_WARNING_DAYS: '400', LOG_LEVEL: 'warn' };
+    const env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      DATABASE_URL: DATABASE_URL ?? '',
+      REDIS_URL: REDIS_URL ?? '',
+      EXPIRY_WARNING_DAYS: '400',
+      LOG_LEVEL: 'warn',
+    };
     try {
       const first = await run('node_modules/.bin/tsx', ['src/cli/expiry-scan.ts'], { env });
       expect(first.stdout).to.match(/^Flagged \d+ device\(s\) expiring within 400 days: /);
       const ids = /: ([\d, ]+)\./.exec(first.stdout)![1].split(', ').map(Number);
       expect(ids).to.include(d.id);
-      expect((await t.hub.ctx.db.getRepository(TerminalDevice).findOneByOrFail({ id: d.id })).expiryWarnedAt).to.be.instanceOf(Date);
-      if (REDIS_URL) expect((await dash.next('device:expiring', (p) => p.device.id === d.id, 3000)).payload.device.expiring_soon).to.equal(true);
+      expect(
+        (await t.hub.ctx.db.getRepository(TerminalDevice).findOneByOrFail({ id: d.id })).expiryWarnedAt,
+      ).to.be.instanceOf(Date);
+      if (REDIS_URL)
+        expect(
+          (await dash.next('device:expiring', (p) => p.device.id === d.id, 3000)).payload.device.expiring_soon,
+        ).to.equal(true);
       const second = await run('node_modules/.bin/tsx', ['src/cli/expiry-scan.ts'], { env });
       expect(second.stdout).to.not.match(new RegExp(`\\b${d.id}\\b`));
     } finally {

@@ -1,7 +1,17 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { TerminalDevice } from '../../src/devices/entities';
-import { adminToken, bearer, createTenant, pairDevice, sleep, startHub, waitFor, type Tenant, type TestHub } from '../helpers';
+import {
+  adminToken,
+  bearer,
+  createTenant,
+  pairDevice,
+  sleep,
+  startHub,
+  waitFor,
+  type Tenant,
+  type TestHub,
+} from '../helpers';
 import { dashboardSocket, deviceSocket, type TestSocket } from '../socket-helpers';
 
 const BASE = '/api/v1/merchants/loyalty/devices';
@@ -23,7 +33,9 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
   const row = (id: number) => t.hub.ctx.db.getRepository(TerminalDevice).findOneByOrFail({ id });
   /** Moves a device's expiry (and creation, to keep the CHECK) — setting up a device paired long ago. */
   const setExpiry = async (id: number, expiresAt: Date) =>
-    t.hub.ctx.db.getRepository(TerminalDevice).update({ id }, { createdAt: new Date(expiresAt.getTime() - 365 * DAY), expiresAt, expiryWarnedAt: null });
+    t.hub.ctx.db
+      .getRepository(TerminalDevice)
+      .update({ id }, { createdAt: new Date(expiresAt.getTime() - 365 * DAY), expiresAt, expiryWarnedAt: null });
 
   it('flags a device in the window at the next tick, tells the dashboard and the device, and only once', async () => {
     const other = await createTenant(t, (await adminToken(t)).token, 1);
@@ -59,11 +71,16 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
     const warnedAt = (await row(inWindow.id)).expiryWarnedAt;
     expect(warnedAt).to.be.instanceOf(Date);
     await sleep(2500); // two or three more ticks
-    expect(dash.events.filter((e) => e.name === 'device:expiring' && e.payload.device.id === inWindow.id)).to.have.length(1);
+    expect(
+      dash.events.filter((e) => e.name === 'device:expiring' && e.payload.device.id === inWindow.id),
+    ).to.have.length(1);
     expect(tablet.events.filter((e) => e.name === 'expiring')).to.have.length(1);
     expect((await row(inWindow.id)).expiryWarnedAt!.getTime()).to.equal(warnedAt!.getTime());
-    for (const id of [far.id, revoked.id, expired.id]) expect((await row(id)).expiryWarnedAt, `device ${id}`).to.equal(null);
-    expect(dash.events.filter((e) => e.name === 'device:expiring').map((e) => e.payload.device.id)).to.not.include.members([far.id, revoked.id, expired.id]);
+    for (const id of [far.id, revoked.id, expired.id])
+      expect((await row(id)).expiryWarnedAt, `device ${id}`).to.equal(null);
+    expect(
+      dash.events.filter((e) => e.name === 'device:expiring').map((e) => e.payload.device.id),
+    ).to.not.include.members([far.id, revoked.id, expired.id]);
     expect(outsider.events.filter((e) => e.name === 'device:expiring')).to.have.length(0);
 
     const listed = (await t.http.get(BASE).set(bearer(m.merchantToken)).expect(200)).body.items;
@@ -82,17 +99,23 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
 
     const res = await t.http.post(`${BASE}/${d.id}/reissue`).set(bearer(m.merchantToken)).expect(200);
     expect(res.body.device).to.include({ id: d.id, label: 'Renewed' });
-    expect(new Date(res.body.device.expires_at).getTime()).to.be.greaterThan(new Date(d.body.device.expires_at).getTime());
+    expect(new Date(res.body.device.expires_at).getTime()).to.be.greaterThan(
+      new Date(d.body.device.expires_at).getTime(),
+    );
     expect((await old.next('revoked', () => true, 2000)).payload.reason).to.equal('reissued');
     await old.disconnected(2000);
-    expect((await t.http.get('/api/v1/store/loyalty/session').set(bearer(d.token)).expect(401)).body.error.code).to.equal('INVALID_TOKEN');
+    expect(
+      (await t.http.get('/api/v1/store/loyalty/session').set(bearer(d.token)).expect(401)).body.error.code,
+    ).to.equal('INVALID_TOKEN');
     await t.http.get('/api/v1/store/loyalty/session').set(bearer(res.body.pairing.auth_token)).expect(200);
     const fresh = deviceSocket(t.url, res.body.pairing.auth_token);
     sockets.push(fresh);
     await fresh.connected();
     // The new token's expiry is also within the window: a later tick flags it again (once per token).
     await waitFor(async () => ((await row(d.id)).expiryWarnedAt?.getTime() ?? 0) > firstWarning.getTime(), 3000);
-    const all = (await t.http.get(BASE).set(bearer(m.merchantToken)).expect(200)).body.items.filter((x: { label: string }) => x.label === 'Renewed');
+    const all = (await t.http.get(BASE).set(bearer(m.merchantToken)).expect(200)).body.items.filter(
+      (x: { label: string }) => x.label === 'Renewed',
+    );
     expect(all).to.have.length(1);
     expect(all[0].id).to.equal(d.id);
   });
@@ -107,8 +130,13 @@ describe('expiry job: paging', function () {
       const tenant = await createTenant(s, (await adminToken(s)).token, 1);
       const now = new Date();
       const rows = Array.from({ length: 1100 }, (_, i) => ({
-        merchantId: tenant.merchantId, storeId: tenant.stores[0].id, label: `bulk ${i}`, jti: randomUUID(),
-        expiresAt: new Date(now.getTime() + (i % 2 ? 10 : 90) * DAY), createdAt: now, updatedAt: now,
+        merchantId: tenant.merchantId,
+        storeId: tenant.stores[0].id,
+        label: `bulk ${i}`,
+        jti: randomUUID(),
+        expiresAt: new Date(now.getTime() + (i % 2 ? 10 : 90) * DAY),
+        createdAt: now,
+        updatedAt: now,
       }));
       const repo = s.hub.ctx.db.getRepository(TerminalDevice);
       for (let i = 0; i < rows.length; i += 200) await repo.insert(rows.slice(i, i + 200));

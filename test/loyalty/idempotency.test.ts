@@ -44,7 +44,12 @@ describe('store loyalty API: Idempotency-Key', () => {
     const a = await enrol(api);
     const b = await enrol(api);
     await api.post(`/cards/${a}/stamps`, { count: 10 }, 'reuse-me').expect(201);
-    for (const [path, body] of [[`/cards/${a}/stamps`, { count: 2 }], [`/cards/${b}/stamps`, { count: 10 }], [`/cards/${a}/redeem`, {}], ['/cards', {}]] as const) {
+    for (const [path, body] of [
+      [`/cards/${a}/stamps`, { count: 2 }],
+      [`/cards/${b}/stamps`, { count: 10 }],
+      [`/cards/${a}/redeem`, {}],
+      ['/cards', {}],
+    ] as const) {
       const res = await api.post(path, body, 'reuse-me').expect(409);
       expect(res.body.error.code, path).to.equal('IDEMPOTENCY_KEY_REUSED');
     }
@@ -56,7 +61,9 @@ describe('store loyalty API: Idempotency-Key', () => {
   it('two concurrent requests with the same key have one effect and the same answer', async () => {
     const number = await enrol(api);
     const key = newKey();
-    const answers = await Promise.all(Array.from({ length: 6 }, () => api.post(`/cards/${number}/stamps`, { count: 2 }, key)));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => api.post(`/cards/${number}/stamps`, { count: 2 }, key)),
+    );
     expect(answers.map((r) => r.status)).to.deep.equal([201, 201, 201, 201, 201, 201]);
     expect(new Set(answers.map((r) => r.text)).size).to.equal(1);
     expect(answers.filter((r) => r.headers['idempotent-replayed'] === 'true')).to.have.length(5);
@@ -105,7 +112,9 @@ describe('store loyalty API: Idempotency-Key', () => {
     await t.hub.ctx.loyalty.purgeIdempotencyKeys(new Date(Date.now() + 23 * 3_600_000));
     expect((await api.post(`/cards/${number}/stamps`, { count: 1 }, key).expect(201)).text).to.equal(first.text);
     expect((await card(number)).stamps).to.equal(1);
-    expect(await t.hub.ctx.loyalty.purgeIdempotencyKeys(new Date(Date.now() + 24 * 3_600_000 + 60_000))).to.be.at.least(1);
+    expect(await t.hub.ctx.loyalty.purgeIdempotencyKeys(new Date(Date.now() + 24 * 3_600_000 + 60_000))).to.be.at.least(
+      1,
+    );
     const again = await api.post(`/cards/${number}/stamps`, { count: 1 }, key).expect(201);
     expect(again.body.transaction.id).to.not.equal(first.body.transaction.id);
     expect((await card(number)).stamps).to.equal(2);
@@ -113,8 +122,16 @@ describe('store loyalty API: Idempotency-Key', () => {
 
   it('program changes by merchants are plain PUTs (idempotent by nature), not keyed', async () => {
     const body = { stamps_required: 7, reward_label: 'Tea' };
-    const a = await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).send(body).expect(200);
-    const b = await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).send(body).expect(200);
+    const a = await t.http
+      .put('/api/v1/merchants/loyalty/program')
+      .set(bearer(tenant.merchantToken))
+      .send(body)
+      .expect(200);
+    const b = await t.http
+      .put('/api/v1/merchants/loyalty/program')
+      .set(bearer(tenant.merchantToken))
+      .send(body)
+      .expect(200);
     expect(b.body).to.deep.equal(a.body);
   });
 });

@@ -1,5 +1,15 @@
 import { expect } from 'chai';
-import { adminToken, bearer, createTenant, pairDevice, startHub, staffToken, uniq, type Tenant, type TestHub } from '../helpers';
+import {
+  adminToken,
+  bearer,
+  createTenant,
+  pairDevice,
+  startHub,
+  staffToken,
+  uniq,
+  type Tenant,
+  type TestHub,
+} from '../helpers';
 import { enrol, storeApi } from './helpers';
 
 describe('store loyalty API: program, cards, stamps, rewards, transactions', () => {
@@ -11,7 +21,8 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
   });
   after(() => t.close());
 
-  const userId = async (token: string): Promise<number> => (await t.http.get('/api/v1/auth/me').set(bearer(token)).expect(200)).body.user.id;
+  const userId = async (token: string): Promise<number> =>
+    (await t.http.get('/api/v1/auth/me').set(bearer(token)).expect(200)).body.user.id;
 
   describe('session and program', () => {
     it('a device sees itself, its store, its merchant and the default program', async () => {
@@ -38,25 +49,45 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       const tenant = await createTenant(t, admin, 1);
       const other = await createTenant(t, admin, 1);
       const device = await pairDevice(t, tenant);
-      const set = await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).send({ stamps_required: 6, reward_label: '  Free coffee ' }).expect(200);
+      const set = await t.http
+        .put('/api/v1/merchants/loyalty/program')
+        .set(bearer(tenant.merchantToken))
+        .send({ stamps_required: 6, reward_label: '  Free coffee ' })
+        .expect(200);
       expect(set.body).to.deep.equal({ stamps_required: 6, reward_label: 'Free coffee', is_default: false });
       expect((await storeApi(t, device.token).get('/program').expect(200)).body).to.deep.equal(set.body);
       expect((await storeApi(t, device.token).get('/session').expect(200)).body.program).to.deep.equal(set.body);
-      expect((await t.http.get('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).expect(200)).body).to.deep.equal(set.body);
+      expect(
+        (await t.http.get('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).expect(200)).body,
+      ).to.deep.equal(set.body);
       const otherDevice = await pairDevice(t, other);
       expect((await storeApi(t, otherDevice.token).get('/program').expect(200)).body.is_default).to.equal(true);
       // A second PUT replaces it.
-      await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).send({ stamps_required: 8, reward_label: 'Cake' }).expect(200);
-      expect((await storeApi(t, device.token).get('/program').expect(200)).body).to.deep.equal({ stamps_required: 8, reward_label: 'Cake', is_default: false });
+      await t.http
+        .put('/api/v1/merchants/loyalty/program')
+        .set(bearer(tenant.merchantToken))
+        .send({ stamps_required: 8, reward_label: 'Cake' })
+        .expect(200);
+      expect((await storeApi(t, device.token).get('/program').expect(200)).body).to.deep.equal({
+        stamps_required: 8,
+        reward_label: 'Cake',
+        is_default: false,
+      });
     });
 
-    it('an admin reads and sets a merchant\'s program on its behalf; unknown merchant is 404', async () => {
+    it("an admin reads and sets a merchant's program on its behalf; unknown merchant is 404", async () => {
       const tenant = await createTenant(t, admin, 1);
       const path = `/api/v1/admin/merchants/${tenant.merchantId}/loyalty/program`;
       expect((await t.http.get(path).set(bearer(admin)).expect(200)).body.is_default).to.equal(true);
       await t.http.put(path).set(bearer(admin)).send({ stamps_required: 3, reward_label: 'Muffin' }).expect(200);
-      expect((await t.http.get('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).expect(200)).body).to.deep.equal({ stamps_required: 3, reward_label: 'Muffin', is_default: false });
-      const missing = await t.http.put('/api/v1/admin/merchants/999999/loyalty/program').set(bearer(admin)).send({ stamps_required: 3, reward_label: 'X' }).expect(404);
+      expect(
+        (await t.http.get('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).expect(200)).body,
+      ).to.deep.equal({ stamps_required: 3, reward_label: 'Muffin', is_default: false });
+      const missing = await t.http
+        .put('/api/v1/admin/merchants/999999/loyalty/program')
+        .set(bearer(admin))
+        .send({ stamps_required: 3, reward_label: 'X' })
+        .expect(404);
       expect(missing.body.error.code).to.equal('NOT_FOUND');
     });
 
@@ -66,12 +97,31 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       const device = await pairDevice(t, tenant);
       const body = { stamps_required: 2, reward_label: 'Sneaky' };
       for (const token of [staff, device.token, admin]) {
-        expect((await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(token)).send(body).expect(403)).body.error.code).to.equal('FORBIDDEN');
+        expect(
+          (await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(token)).send(body).expect(403)).body.error
+            .code,
+        ).to.equal('FORBIDDEN');
       }
-      expect((await t.http.put(`/api/v1/admin/merchants/${tenant.merchantId}/loyalty/program`).set(bearer(tenant.merchantToken)).send(body).expect(403)).body.error.code).to.equal('FORBIDDEN');
-      const bad = await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).send({ stamps_required: 0, reward_label: '' }).expect(400);
+      expect(
+        (
+          await t.http
+            .put(`/api/v1/admin/merchants/${tenant.merchantId}/loyalty/program`)
+            .set(bearer(tenant.merchantToken))
+            .send(body)
+            .expect(403)
+        ).body.error.code,
+      ).to.equal('FORBIDDEN');
+      const bad = await t.http
+        .put('/api/v1/merchants/loyalty/program')
+        .set(bearer(tenant.merchantToken))
+        .send({ stamps_required: 0, reward_label: '' })
+        .expect(400);
       expect(bad.body.error.details.fields).to.have.keys('stamps_required', 'reward_label');
-      await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).send({ stamps_required: 101, reward_label: 'x'.repeat(101) }).expect(400);
+      await t.http
+        .put('/api/v1/merchants/loyalty/program')
+        .set(bearer(tenant.merchantToken))
+        .send({ stamps_required: 101, reward_label: 'x'.repeat(101) })
+        .expect(400);
       expect((await storeApi(t, device.token).get('/program').expect(200)).body.is_default).to.equal(true);
     });
   });
@@ -88,7 +138,12 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       const card = res.body.card;
       expect(card.card_number).to.match(/^[1-9]\d{11}$/);
       expect(card).to.include({ customer_name: 'Ada Lovelace', stamps: 0, rewards_redeemed: 0 });
-      expect(res.body.transaction).to.include({ type: 'enrol', delta: 0, card_number: card.card_number, store_id: tenant.stores[0].id });
+      expect(res.body.transaction).to.include({
+        type: 'enrol',
+        delta: 0,
+        card_number: card.card_number,
+        store_id: tenant.stores[0].id,
+      });
       expect((await api.get(`/cards/${card.card_number}`).expect(200)).body).to.deep.equal(card);
       // No body at all is fine too: a card without a name.
       const bare = await api.post('/cards').expect(201);
@@ -103,7 +158,9 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       const dup = await api.post('/cards', { card_number: number.toUpperCase() }).expect(409);
       expect(dup.body.error).to.deep.include({ code: 'CONFLICT', details: { reason: 'card_number_taken' } });
       // Also from the merchant's other store: card numbers are per merchant.
-      await storeApi(t, tenant.merchantToken, tenant.stores[1].code).post('/cards', { card_number: number }).expect(409);
+      await storeApi(t, tenant.merchantToken, tenant.stores[1].code)
+        .post('/cards', { card_number: number })
+        .expect(409);
       const other = await createTenant(t, admin, 1);
       const otherApi = storeApi(t, (await pairDevice(t, other)).token);
       await otherApi.post('/cards', { card_number: number }).expect(201);
@@ -120,10 +177,15 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       expect(stamped.body.transaction.store_id).to.equal(tenant.stores[1].id);
 
       const other = await createTenant(t, admin, 1);
-      const outsiders = [storeApi(t, (await pairDevice(t, other)).token), storeApi(t, other.merchantToken, other.stores[0].code)];
+      const outsiders = [
+        storeApi(t, (await pairDevice(t, other)).token),
+        storeApi(t, other.merchantToken, other.stores[0].code),
+      ];
       for (const api of outsiders) {
         expect((await api.get(`/cards/${number}`).expect(404)).body.error.code).to.equal('NOT_FOUND');
-        expect((await api.post(`/cards/${number}/stamps`, { count: 1 }).expect(404)).body.error.code).to.equal('NOT_FOUND');
+        expect((await api.post(`/cards/${number}/stamps`, { count: 1 }).expect(404)).body.error.code).to.equal(
+          'NOT_FOUND',
+        );
         expect((await api.post(`/cards/${number}/redeem`).expect(404)).body.error.code).to.equal('NOT_FOUND');
       }
       expect((await inStore0.get(`/cards/${number}`).expect(200)).body).to.include({ stamps: 2, rewards_redeemed: 0 });
@@ -140,12 +202,19 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
   describe('stamps and rewards', () => {
     it('stamps add up; redeem spends stamps_required for one reward, then 409 INSUFFICIENT_STAMPS without going negative', async () => {
       const tenant = await createTenant(t, admin, 1);
-      await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).send({ stamps_required: 5, reward_label: 'Free coffee' }).expect(200);
+      await t.http
+        .put('/api/v1/merchants/loyalty/program')
+        .set(bearer(tenant.merchantToken))
+        .send({ stamps_required: 5, reward_label: 'Free coffee' })
+        .expect(200);
       const api = storeApi(t, (await pairDevice(t, tenant)).token);
       const number = await enrol(api);
       expect((await api.post(`/cards/${number}/stamps`, { count: 4 }).expect(201)).body.card.stamps).to.equal(4);
       const short = await api.post(`/cards/${number}/redeem`).expect(409);
-      expect(short.body.error).to.deep.include({ code: 'INSUFFICIENT_STAMPS', details: { stamps: 4, stamps_required: 5 } });
+      expect(short.body.error).to.deep.include({
+        code: 'INSUFFICIENT_STAMPS',
+        details: { stamps: 4, stamps_required: 5 },
+      });
       const stamped = await api.post(`/cards/${number}/stamps`, { count: 3 }).expect(201);
       expect(stamped.body.card.stamps).to.equal(7);
       expect(stamped.body.transaction).to.include({ type: 'stamp', delta: 3, card_number: number });
@@ -162,8 +231,15 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       const number = await enrol(api);
       await api.post(`/cards/${number}/stamps`, { count: 4 }).expect(201);
       await api.post(`/cards/${number}/redeem`).expect(409);
-      await t.http.put('/api/v1/merchants/loyalty/program').set(bearer(tenant.merchantToken)).send({ stamps_required: 4, reward_label: 'Bagel' }).expect(200);
-      expect((await api.post(`/cards/${number}/redeem`).expect(201)).body.card).to.include({ stamps: 0, rewards_redeemed: 1 });
+      await t.http
+        .put('/api/v1/merchants/loyalty/program')
+        .set(bearer(tenant.merchantToken))
+        .send({ stamps_required: 4, reward_label: 'Bagel' })
+        .expect(200);
+      expect((await api.post(`/cards/${number}/redeem`).expect(201)).body.card).to.include({
+        stamps: 0,
+        rewards_redeemed: 1,
+      });
     });
   });
 
@@ -181,13 +257,25 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       await storeApi(t, staff, tenant.stores[1].code).post(`/cards/${number}/stamps`, { count: 1 }).expect(201);
 
       const items = (await tablet.get('/transactions').expect(200)).body.items;
-      expect(items.map((i: { type: string; delta: number }) => [i.type, i.delta])).to.deep.equal([['stamp', 5], ['stamp', 2], ['enrol', 0]]);
-      expect(items[1]).to.include({ device_id: device.id, acting_user_id: tenant.merchantUserId, store_id: tenant.stores[0].id, card_number: number });
+      expect(items.map((i: { type: string; delta: number }) => [i.type, i.delta])).to.deep.equal([
+        ['stamp', 5],
+        ['stamp', 2],
+        ['enrol', 0],
+      ]);
+      expect(items[1]).to.include({
+        device_id: device.id,
+        acting_user_id: tenant.merchantUserId,
+        store_id: tenant.stores[0].id,
+        card_number: number,
+      });
       expect(items[0]).to.include({ device_id: null, acting_user_id: staffId });
       expect(new Date(items[0].created_at).getTime()).to.be.at.least(new Date(items[2].created_at).getTime());
       expect((await counter.get('/transactions?limit=1').expect(200)).body.items).to.deep.equal([items[0]]);
-      const store1 = (await storeApi(t, tenant.merchantToken, tenant.stores[1].code).get('/transactions').expect(200)).body.items;
-      expect(store1.map((i: { delta: number; acting_user_id: number }) => [i.delta, i.acting_user_id])).to.deep.equal([[1, staffId]]);
+      const store1 = (await storeApi(t, tenant.merchantToken, tenant.stores[1].code).get('/transactions').expect(200))
+        .body.items;
+      expect(store1.map((i: { delta: number; acting_user_id: number }) => [i.delta, i.acting_user_id])).to.deep.equal([
+        [1, staffId],
+      ]);
     });
   });
 
@@ -198,23 +286,31 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       tenant = await createTenant(t, admin, 2);
       number = await enrol(storeApi(t, tenant.merchantToken, tenant.stores[0].code));
     });
-    const stamps = async () => (await storeApi(t, tenant.merchantToken, tenant.stores[0].code).get(`/cards/${number}`).expect(200)).body.stamps;
+    const stamps = async () =>
+      (await storeApi(t, tenant.merchantToken, tenant.stores[0].code).get(`/cards/${number}`).expect(200)).body.stamps;
 
-    it('store staff of another store get 403; another merchant\'s store is 404; nothing is stamped', async () => {
+    it("store staff of another store get 403; another merchant's store is 404; nothing is stamped", async () => {
       const staff1 = await staffToken(t, admin, tenant, [tenant.stores[1].id]);
-      const res = await storeApi(t, staff1, tenant.stores[0].code).post(`/cards/${number}/stamps`, { count: 1 }).expect(403);
+      const res = await storeApi(t, staff1, tenant.stores[0].code)
+        .post(`/cards/${number}/stamps`, { count: 1 })
+        .expect(403);
       expect(res.body.error.code).to.equal('FORBIDDEN');
       await storeApi(t, staff1, tenant.stores[0].code).get('/transactions').expect(403);
       const other = await createTenant(t, admin, 1);
       for (const token of [other.merchantToken, await staffToken(t, admin, other, [other.stores[0].id])]) {
-        expect((await storeApi(t, token, tenant.stores[0].code).post(`/cards/${number}/stamps`, { count: 1 }).expect(404)).body.error.code).to.equal('NOT_FOUND');
+        expect(
+          (await storeApi(t, token, tenant.stores[0].code).post(`/cards/${number}/stamps`, { count: 1 }).expect(404))
+            .body.error.code,
+        ).to.equal('NOT_FOUND');
       }
       expect(await stamps()).to.equal(0);
     });
 
     it('a device naming another store in X-Store-Code is 403, its own store is fine', async () => {
       const device = await pairDevice(t, tenant, 1);
-      const res = await storeApi(t, device.token, tenant.stores[0].code).post(`/cards/${number}/stamps`, { count: 1 }).expect(403);
+      const res = await storeApi(t, device.token, tenant.stores[0].code)
+        .post(`/cards/${number}/stamps`, { count: 1 })
+        .expect(403);
       expect(res.body.error.code).to.equal('FORBIDDEN');
       await storeApi(t, device.token, tenant.stores[1].code).get('/session').expect(200);
       expect(await stamps()).to.equal(0);
@@ -224,7 +320,11 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       const device = await pairDevice(t, tenant, 0);
       const api = storeApi(t, device.token);
       await api.post(`/cards/${number}/stamps`, { count: 1 }).expect(201);
-      await t.http.post(`/api/v1/merchants/loyalty/devices/${device.id}/revoke`).set(bearer(tenant.merchantToken)).send({}).expect(200);
+      await t.http
+        .post(`/api/v1/merchants/loyalty/devices/${device.id}/revoke`)
+        .set(bearer(tenant.merchantToken))
+        .send({})
+        .expect(200);
       const res = await api.post(`/cards/${number}/stamps`, { count: 1 }).expect(401);
       expect(res.body.error.code).to.equal('TERMINAL_DEVICE_REVOKED');
       expect((await api.get('/session').expect(401)).body.error.code).to.equal('TERMINAL_DEVICE_REVOKED');
@@ -232,11 +332,15 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
     });
 
     it('admins, users without X-Store-Code, unknown store codes and anonymous callers are refused', async () => {
-      expect((await storeApi(t, admin, tenant.stores[0].code).get('/session').expect(403)).body.error.code).to.equal('FORBIDDEN');
+      expect((await storeApi(t, admin, tenant.stores[0].code).get('/session').expect(403)).body.error.code).to.equal(
+        'FORBIDDEN',
+      );
       const noHeader = await storeApi(t, tenant.merchantToken).get('/program').expect(400);
       expect(noHeader.body.error.details.fields).to.have.key('X-Store-Code');
       await storeApi(t, tenant.merchantToken, 'NO-SUCH-STORE').get('/program').expect(404);
-      expect((await t.http.get('/api/v1/store/loyalty/program').expect(401)).body.error.code).to.equal('UNAUTHENTICATED');
+      expect((await t.http.get('/api/v1/store/loyalty/program').expect(401)).body.error.code).to.equal(
+        'UNAUTHENTICATED',
+      );
     });
   });
 
@@ -254,7 +358,9 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
         const res = await api.post(`/cards/${number}/stamps`, body).expect(400);
         expect(res.body.error.code, JSON.stringify(body)).to.equal('VALIDATION_ERROR');
       }
-      expect((await api.post(`/cards/${number}/stamps`, { count: 0 }).expect(400)).body.error.details.fields).to.have.key('count');
+      expect(
+        (await api.post(`/cards/${number}/stamps`, { count: 0 }).expect(400)).body.error.details.fields,
+      ).to.have.key('count');
       expect((await api.post(`/cards/${number}/stamps`).expect(400)).body.error.code).to.equal('VALIDATION_ERROR');
       expect((await api.get(`/cards/${number}`).expect(200)).body.stamps).to.equal(0);
     });
@@ -264,7 +370,9 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
         const res = await api.post('/cards', { card_number: bad }).expect(400);
         expect(res.body.error.details.fields, bad).to.have.key('card_number');
       }
-      expect((await api.post('/cards', { customer_name: 'x'.repeat(101) }).expect(400)).body.error.details.fields).to.have.key('customer_name');
+      expect(
+        (await api.post('/cards', { customer_name: 'x'.repeat(101) }).expect(400)).body.error.details.fields,
+      ).to.have.key('customer_name');
       await api.post('/cards', { card_number: 12345678 }).expect(400);
       expect((await api.get('/cards/has%20space').expect(400)).body.error.details.fields).to.have.key('card_number');
       await api.post(`/cards/${'9'.repeat(40)}/stamps`, { count: 1 }).expect(400);
@@ -272,12 +380,18 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
     });
 
     it('transactions take a limit from 1 to 100', async () => {
-      for (const limit of ['0', '101', 'ten', '-1']) expect((await api.get(`/transactions?limit=${limit}`).expect(400)).body.error.details.fields).to.have.key('limit');
+      for (const limit of ['0', '101', 'ten', '-1'])
+        expect((await api.get(`/transactions?limit=${limit}`).expect(400)).body.error.details.fields).to.have.key(
+          'limit',
+        );
       expect((await api.get('/transactions?limit=100').expect(200)).body.items).to.have.length(1);
     });
 
     it('a malformed body or Idempotency-Key is a 400, never a 500', async () => {
-      const malformed = await api.post(`/cards/${number}/stamps`).set('Content-Type', 'application/json').send('{"count": 1');
+      const malformed = await api
+        .post(`/cards/${number}/stamps`)
+        .set('Content-Type', 'application/json')
+        .send('{"count": 1');
       expect(malformed.status).to.equal(400);
       expect(malformed.body.error.code).to.equal('MALFORMED_JSON');
       const badKey = await api.post(`/cards/${number}/stamps`, { count: 1 }, 'x'.repeat(256)).expect(400);

@@ -1,6 +1,16 @@
 import { expect } from 'chai';
 import { TerminalDevice } from '../../src/devices/entities';
-import { adminToken, bearer, createTenant, pairDevice, sleep, staffToken, startHub, type Tenant, type TestHub } from '../helpers';
+import {
+  adminToken,
+  bearer,
+  createTenant,
+  pairDevice,
+  sleep,
+  staffToken,
+  startHub,
+  type Tenant,
+  type TestHub,
+} from '../helpers';
 import { dashboardSocket, deviceSocket, refusal, TestSocket } from '../socket-helpers';
 
 describe('realtime /dashboard', () => {
@@ -21,7 +31,10 @@ describe('realtime /dashboard', () => {
   it('refuses no token, device tokens and store staff', async () => {
     expect((await refusal(new TestSocket(t.url, '/dashboard'))).message).to.equal('UNAUTHENTICATED');
     const { token } = await pairDevice(t, a);
-    expect((await refusal(dashboardSocket(t.url, token))).data).to.deep.equal({ code: 'FORBIDDEN', message: 'You are not allowed to do this.' });
+    expect((await refusal(dashboardSocket(t.url, token))).data).to.deep.equal({
+      code: 'FORBIDDEN',
+      message: 'You are not allowed to do this.',
+    });
     const staff = await staffToken(t, admin, a, [a.stores[0].id]);
     expect((await refusal(dashboardSocket(t.url, staff))).message).to.equal('FORBIDDEN');
   });
@@ -31,29 +44,56 @@ describe('realtime /dashboard', () => {
     const other = await open(dashboardSocket(t.url, b.merchantToken));
 
     const paired = await pairDevice(t, a, 1, 'Till');
-    expect((await mine.next('device:paired', (p) => p.device.id === paired.id)).payload).to.deep.equal({ device: paired.body.device });
+    expect((await mine.next('device:paired', (p) => p.device.id === paired.id)).payload).to.deep.equal({
+      device: paired.body.device,
+    });
 
-    const renamed = await t.http.patch(`/api/v1/merchants/loyalty/devices/${paired.id}`).set(bearer(a.merchantToken)).send({ label: 'Till 2' }).expect(200);
-    expect((await mine.next('device:updated', (p) => p.device.id === paired.id)).payload).to.deep.equal({ device: renamed.body.device });
+    const renamed = await t.http
+      .patch(`/api/v1/merchants/loyalty/devices/${paired.id}`)
+      .set(bearer(a.merchantToken))
+      .send({ label: 'Till 2' })
+      .expect(200);
+    expect((await mine.next('device:updated', (p) => p.device.id === paired.id)).payload).to.deep.equal({
+      device: renamed.body.device,
+    });
 
     const tablet = await open(deviceSocket(t.url, paired.token));
     const online = (await mine.next('device:online', (p) => p.device.id === paired.id)).payload.device;
-    expect(online).to.include({ label: 'Till 2', online: true, store_code: a.stores[1].code, merchant_id: a.merchantId });
+    expect(online).to.include({
+      label: 'Till 2',
+      online: true,
+      store_code: a.stores[1].code,
+      merchant_id: a.merchantId,
+    });
 
     // the expiry job publishes this domain event; the dashboard and the tablet both hear it
     const row = await t.hub.ctx.db.getRepository(TerminalDevice).findOneByOrFail({ id: paired.id });
     t.hub.ctx.events.emit('device.expiring', { device: row });
-    expect((await mine.next('device:expiring', (p) => p.device.id === paired.id)).payload.device).to.include({ id: paired.id, online: true });
+    expect((await mine.next('device:expiring', (p) => p.device.id === paired.id)).payload.device).to.include({
+      id: paired.id,
+      online: true,
+    });
     const expiring = (await tablet.next('expiring')).payload;
     expect(expiring).to.deep.equal({ expires_at: paired.body.device.expires_at, days_left: 365 });
 
     tablet.close();
     await mine.next('device:offline', (p) => p.device.id === paired.id);
-    await t.http.post(`/api/v1/merchants/loyalty/devices/${paired.id}/revoke`).set(bearer(a.merchantToken)).send({}).expect(200);
+    await t.http
+      .post(`/api/v1/merchants/loyalty/devices/${paired.id}/revoke`)
+      .set(bearer(a.merchantToken))
+      .send({})
+      .expect(200);
     const revoked = (await mine.next('device:revoked', (p) => p.device.id === paired.id)).payload.device;
     expect(revoked).to.include({ status: 'revoked', online: false });
 
-    expect(mine.about(paired.id).map((e) => e.name)).to.deep.equal(['device:paired', 'device:updated', 'device:online', 'device:expiring', 'device:offline', 'device:revoked']);
+    expect(mine.about(paired.id).map((e) => e.name)).to.deep.equal([
+      'device:paired',
+      'device:updated',
+      'device:online',
+      'device:expiring',
+      'device:offline',
+      'device:revoked',
+    ]);
     // b's own device shows up on b's dashboard only
     const theirs = await pairDevice(t, b);
     await other.next('device:paired', (p) => p.device.id === theirs.id);
@@ -66,7 +106,9 @@ describe('realtime /dashboard', () => {
     const d1 = await pairDevice(t, a, 0, 'Admin watched');
     const dash = await open(dashboardSocket(t.url, admin));
     const ack = await dash.emitWithAck('subscribe', { merchant_id: a.merchantId });
-    const list = (await t.http.get('/api/v1/merchants/loyalty/devices?limit=500').set(bearer(a.merchantToken)).expect(200)).body;
+    const list = (
+      await t.http.get('/api/v1/merchants/loyalty/devices?limit=500').set(bearer(a.merchantToken)).expect(200)
+    ).body;
     expect(ack).to.deep.equal(list);
     expect(ack.items.map((d: { id: number }) => d.id)).to.include(d1.id);
 
@@ -85,10 +127,15 @@ describe('realtime /dashboard', () => {
     const bad = await adminDash.emitWithAck('subscribe', { merchant_id: 'one' });
     expect(bad.error.code).to.equal('VALIDATION_ERROR');
     expect(bad.error.details.fields).to.have.key('merchant_id');
-    expect((await adminDash.emitWithAck('subscribe', { merchant_id: 99_999_999 })).error).to.deep.equal({ code: 'NOT_FOUND', message: 'Not found.' });
+    expect((await adminDash.emitWithAck('subscribe', { merchant_id: 99_999_999 })).error).to.deep.equal({
+      code: 'NOT_FOUND',
+      message: 'Not found.',
+    });
 
     const merchantDash = await open(dashboardSocket(t.url, a.merchantToken));
-    expect((await merchantDash.emitWithAck('subscribe', { merchant_id: b.merchantId })).error.code).to.equal('NOT_FOUND');
+    expect((await merchantDash.emitWithAck('subscribe', { merchant_id: b.merchantId })).error.code).to.equal(
+      'NOT_FOUND',
+    );
     expect((await merchantDash.emitWithAck('subscribe', { merchant_id: a.merchantId })).items).to.be.an('array');
     const d = await pairDevice(t, b);
     await sleep(200);

@@ -1,9 +1,21 @@
 import { expect } from 'chai';
-import { adminToken, bearer, createTenant, pairDevice, sleep, startHub, testKey, waitFor, type Tenant, type TestHub } from '../helpers';
+import {
+  adminToken,
+  bearer,
+  createTenant,
+  pairDevice,
+  sleep,
+  startHub,
+  testKey,
+  waitFor,
+  type Tenant,
+  type TestHub,
+} from '../helpers';
 import { dashboardSocket, deviceSocket, refusal, silenceableProxy, TestSocket } from '../socket-helpers';
 
 const getDevice = async (t: TestHub, tenant: Tenant, id: number) =>
-  (await t.http.get(`/api/v1/merchants/loyalty/devices/${id}`).set(bearer(tenant.merchantToken)).expect(200)).body.device;
+  (await t.http.get(`/api/v1/merchants/loyalty/devices/${id}`).set(bearer(tenant.merchantToken)).expect(200)).body
+    .device;
 
 describe('realtime /devices: handshake, session, revoke, presence', () => {
   let t: TestHub;
@@ -22,11 +34,16 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
   it('refuses a handshake without a token, with a garbage token, with a user token, and with a token in the query string', async () => {
     const { token } = await pairDevice(t, tenant);
     const none = await refusal(new TestSocket(t.url, '/devices'));
-    expect(none).to.deep.equal({ message: 'UNAUTHENTICATED', data: { code: 'UNAUTHENTICATED', message: 'Authentication is required.' } });
+    expect(none).to.deep.equal({
+      message: 'UNAUTHENTICATED',
+      data: { code: 'UNAUTHENTICATED', message: 'Authentication is required.' },
+    });
     expect((await refusal(deviceSocket(t.url, 'not.a.jwt'))).data.code).to.equal('INVALID_TOKEN');
     expect((await refusal(deviceSocket(t.url, tenant.merchantToken))).message).to.equal('INVALID_TOKEN');
     // a valid device token is refused when it (also) travels in the URL, where logs would keep it
-    expect((await refusal(new TestSocket(t.url, '/devices', { query: { token } }))).message).to.equal('UNAUTHENTICATED');
+    expect((await refusal(new TestSocket(t.url, '/devices', { query: { token } }))).message).to.equal(
+      'UNAUTHENTICATED',
+    );
     expect((await refusal(deviceSocket(t.url, token, { query: { token } }))).message).to.equal('UNAUTHENTICATED');
   });
 
@@ -36,7 +53,12 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
     await s.connected();
     const session = (await s.next('session')).payload;
     const row = await getDevice(t, tenant, id);
-    expect(session).to.deep.equal({ device_id: id, store_code: tenant.stores[1].code, expires_at: row.expires_at, expiring_soon: false });
+    expect(session).to.deep.equal({
+      device_id: id,
+      store_code: tenant.stores[1].code,
+      expires_at: row.expires_at,
+      expiring_soon: false,
+    });
     expect(row.online).to.equal(true);
 
     const viaHeader = track(new TestSocket(t.url, '/devices', { extraHeaders: { Authorization: `Bearer ${token}` } }));
@@ -57,7 +79,11 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
     await Promise.all([a.session(), b.session()]);
     await dash.next('device:online', (p) => p.device.id === id);
 
-    await t.http.post(`/api/v1/merchants/loyalty/devices/${id}/revoke`).set(bearer(tenant.merchantToken)).send({ reason: 'stolen' }).expect(200);
+    await t.http
+      .post(`/api/v1/merchants/loyalty/devices/${id}/revoke`)
+      .set(bearer(tenant.merchantToken))
+      .send({ reason: 'stolen' })
+      .expect(200);
     for (const s of [a, b]) {
       expect((await s.next('revoked')).payload).to.deep.equal({ reason: 'revoked', revoked_reason: 'stolen' });
       expect(await s.disconnected()).to.equal('io server disconnect');
@@ -67,7 +93,10 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
     expect(offline.payload.device).to.include({ status: 'revoked', online: false, revoked_reason: 'stolen' });
     expect(dash.about(id).map((e) => e.name)).to.deep.equal(['device:online', 'device:revoked', 'device:offline']);
 
-    expect((await refusal(deviceSocket(t.url, token))).data).to.deep.equal({ code: 'TERMINAL_DEVICE_REVOKED', message: 'This terminal device has been revoked.' });
+    expect((await refusal(deviceSocket(t.url, token))).data).to.deep.equal({
+      code: 'TERMINAL_DEVICE_REVOKED',
+      message: 'This terminal device has been revoked.',
+    });
     expect((await getDevice(t, tenant, id)).online).to.equal(false);
   });
 
@@ -77,7 +106,10 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
     await dash.connected();
     const old = track(deviceSocket(t.url, token));
     await old.connected();
-    const res = await t.http.post(`/api/v1/merchants/loyalty/devices/${id}/reissue`).set(bearer(tenant.merchantToken)).expect(200);
+    const res = await t.http
+      .post(`/api/v1/merchants/loyalty/devices/${id}/reissue`)
+      .set(bearer(tenant.merchantToken))
+      .expect(200);
     expect((await old.next('revoked')).payload).to.deep.equal({ reason: 'reissued', revoked_reason: null });
     await old.disconnected();
     expect((await dash.next('device:offline', (p) => p.device.id === id)).payload.reason).to.equal('reissued');
@@ -125,7 +157,10 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
   });
 
   it('serves the Socket.IO browser client and exposes realtime metrics', async () => {
-    await t.http.get('/socket.io/socket.io.min.js').expect(200).expect('content-type', /javascript/);
+    await t.http
+      .get('/socket.io/socket.io.min.js')
+      .expect(200)
+      .expect('content-type', /javascript/);
     const { token } = await pairDevice(t, tenant);
     const s = track(deviceSocket(t.url, token));
     await s.connected();
@@ -201,7 +236,10 @@ describe('realtime /devices: token expiry', () => {
       await tablet.connected();
       expect((await tablet.next('session')).payload.expiring_soon).to.equal(true);
       const expired = await tablet.next('expired', () => true, 4000);
-      expect(expired.payload).to.deep.equal({ code: 'TERMINAL_DEVICE_EXPIRED', message: "This terminal device's token has expired. Ask the merchant to renew it." });
+      expect(expired.payload).to.deep.equal({
+        code: 'TERMINAL_DEVICE_EXPIRED',
+        message: "This terminal device's token has expired. Ask the merchant to renew it.",
+      });
       expect(expired.at).to.be.at.least(Date.parse(body.device.expires_at));
       await tablet.disconnected();
       const offline = await dash.next('device:offline', (p) => p.device.id === id);
@@ -251,7 +289,9 @@ describe('realtime /devices: last_seen', () => {
       const elapsed = Date.now() - start;
       later.forEach((r, i) => expect(Date.parse(r.last_seen_at)).to.be.above(Date.parse(first[i].last_seen_at)));
       // 300 messages and ~9 pongs, yet no more statements than flush periods, and each statement carries every device
-      expect(statements.length).to.be.at.least(2).and.at.most(Math.floor(elapsed / FLUSH_MS) + 1);
+      expect(statements.length)
+        .to.be.at.least(2)
+        .and.at.most(Math.floor(elapsed / FLUSH_MS) + 1);
       for (const params of statements) expect(params.length / 5).to.equal(3);
     } finally {
       tablets.forEach((s) => s.close());

@@ -31,7 +31,10 @@ describe('pages: an admin acts on behalf of a merchant in a real browser', funct
     expect(await page.getByRole('cell', { name: b.merchantName, exact: true }).count()).to.equal(0);
     await page.getByRole('link', { name: `Manage the devices of ${a.merchantName}` }).click();
     await page.waitForURL(`${t.url}/admin/merchants/${a.merchantId}/loyalty/devices`);
-    await page.getByTestId('on-behalf').filter({ hasText: `Acting on behalf of ${a.merchantName}` }).waitFor();
+    await page
+      .getByTestId('on-behalf')
+      .filter({ hasText: `Acting on behalf of ${a.merchantName}` })
+      .waitFor();
     await page.getByTestId('live-state').filter({ hasText: 'Live' }).waitFor();
     expect(await page.getByTestId('label').allTextContents()).to.deep.equal(['A counter']);
 
@@ -44,8 +47,12 @@ describe('pages: an admin acts on behalf of a merchant in a real browser', funct
     await page.getByRole('button', { name: 'Pair a device' }).click();
     await page.getByRole('dialog', { name: 'Pair a new device' }).getByLabel('Device name').fill('Set up by support');
     await page.getByRole('button', { name: 'Create pairing code' }).click();
-    await page.getByRole('dialog', { name: 'Scan to pair Set up by support' }).getByRole('button', { name: 'Done' }).click();
-    const listed = (await t.http.get('/api/v1/merchants/loyalty/devices').set(bearer(a.merchantToken)).expect(200)).body.items;
+    await page
+      .getByRole('dialog', { name: 'Scan to pair Set up by support' })
+      .getByRole('button', { name: 'Done' })
+      .click();
+    const listed = (await t.http.get('/api/v1/merchants/loyalty/devices').set(bearer(a.merchantToken)).expect(200)).body
+      .items;
     expect(listed.map((d: { label: string }) => d.label)).to.deep.equal(['Set up by support', 'A counter']);
     expect(listed[0]).to.include({ created_by_id: me.id, store_id: a.stores[0].id });
     expect(await page.getByTestId('label').allTextContents()).to.deep.equal(['Set up by support', 'A counter']);

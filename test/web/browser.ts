@@ -13,7 +13,14 @@ export const launchChromium = (): Promise<Browser> =>
   chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
 
 /**
@@ -41,7 +48,8 @@ export async function openPage(browser: Browser, opts: { locale?: string } = {})
   const problems: string[] = [];
   page.on('console', (m) => {
     // A refused request (a wrong password's 401, say) is logged by the browser itself: not a fault of the page.
-    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()))
+      problems.push(`console: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   return { page, context, problems };
@@ -92,7 +100,11 @@ export async function adminUser(t: TestHub): Promise<{ email: string; id: number
 
 export async function merchantUser(t: TestHub, admin: string, tenant: Tenant): Promise<{ email: string }> {
   const email = `${uniq('owner-')}@example.com`;
-  await t.http.post(`/api/v1/admin/merchants/${tenant.merchantId}/users`).set(bearer(admin)).send({ email, password: PASSWORD, role: 'merchant' }).expect(201);
+  await t.http
+    .post(`/api/v1/admin/merchants/${tenant.merchantId}/users`)
+    .set(bearer(admin))
+    .send({ email, password: PASSWORD, role: 'merchant' })
+    .expect(201);
   return { email };
 }
 
@@ -108,14 +120,17 @@ export async function signIn(page: Page, baseUrl: string, email: string, landing
 /** Decodes a QR code from PNG bytes. */
 export function decodeQr(png: Buffer): string | undefined {
   const img = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length), img.width, img.height)?.data;
+  return jsQR(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length), img.width, img.height)
+    ?.data;
 }
 
 /** Everything a page holds that a script could read back: its DOM, its storage and its Alpine components' state. */
 export async function pageMemory(page: Page): Promise<string> {
   const state = await page.evaluate(() => {
     const w = window as unknown as { Alpine: { $data(el: Element): object } };
-    const components = Array.from(document.querySelectorAll('[x-data]')).map((el) => JSON.stringify(w.Alpine.$data(el)));
+    const components = Array.from(document.querySelectorAll('[x-data]')).map((el) =>
+      JSON.stringify(w.Alpine.$data(el)),
+    );
     return JSON.stringify({ components, session: { ...sessionStorage }, local: { ...localStorage } });
   });
   return (await page.content()) + state;

@@ -14,7 +14,9 @@ describe('pages: a merchant manages its devices in a real browser', function () 
   before(() => ({ browser, t, admin } = suite));
 
   /** A merchant with two stores, signed in on its device page. */
-  async function merchantOnDevicesPage(opts: { clipboard?: boolean } = {}): Promise<{ tenant: Tenant; page: Page; email: string }> {
+  async function merchantOnDevicesPage(
+    opts: { clipboard?: boolean } = {},
+  ): Promise<{ tenant: Tenant; page: Page; email: string }> {
     const tenant = await createTenant(t, admin, 2);
     const { email } = await merchantUser(t, admin, tenant);
     const probe = await suite.open();
@@ -25,8 +27,10 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     return { tenant, page: probe.page, email };
   }
 
-  const row = (page: Page, label: string) => page.locator('tr[data-device-id]').filter({ has: page.getByTestId('label').getByText(label, { exact: true }) });
-  const devicesOf = async (tenant: Tenant) => (await t.http.get('/api/v1/merchants/loyalty/devices').set(bearer(tenant.merchantToken)).expect(200)).body.items;
+  const row = (page: Page, label: string) =>
+    page.locator('tr[data-device-id]').filter({ has: page.getByTestId('label').getByText(label, { exact: true }) });
+  const devicesOf = async (tenant: Tenant) =>
+    (await t.http.get('/api/v1/merchants/loyalty/devices').set(bearer(tenant.merchantToken)).expect(200)).body.items;
   const tabletOnline = (token: string) => {
     const s = connectSocket(`${t.url}/devices`, { auth: { token }, transports: ['websocket'], reconnection: false });
     sockets.push(s);
@@ -53,7 +57,11 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     expect(await page.evaluate(() => sessionStorage.length)).to.equal(0);
 
     const staff = `${uniq('staff-')}@example.com`;
-    await t.http.post(`/api/v1/admin/merchants/${tenant.merchantId}/users`).set(bearer(admin)).send({ email: staff, password: PASSWORD, role: 'store_staff', store_ids: [tenant.stores[0].id] }).expect(201);
+    await t.http
+      .post(`/api/v1/admin/merchants/${tenant.merchantId}/users`)
+      .set(bearer(admin))
+      .send({ email: staff, password: PASSWORD, role: 'store_staff', store_ids: [tenant.stores[0].id] })
+      .expect(201);
     await page.getByLabel('Email').fill(staff);
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -100,7 +108,10 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     // Tab and Shift+Tab stay inside the dialog.
     for (const key of ['Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
       await page.keyboard.press(key);
-      expect(await page.evaluate(() => document.querySelector('dialog[open]')!.contains(document.activeElement)), key).to.equal(true);
+      expect(
+        await page.evaluate(() => document.querySelector('dialog[open]')!.contains(document.activeElement)),
+        key,
+      ).to.equal(true);
     }
 
     await page.keyboard.press('Escape');
@@ -110,7 +121,10 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     expect(memory.includes(token), 'the token is still in the page').to.equal(false);
     expect(memory.includes(src.slice(30, 200)), 'the QR is still in the page').to.equal(false);
     expect(await page.locator('img[src^="data:"]').count()).to.equal(0);
-    expect(await row(page, 'Counter 1').textContent()).to.include('Offline').and.include(tenant.stores[1].code).and.include('Never');
+    expect(await row(page, 'Counter 1').textContent())
+      .to.include('Offline')
+      .and.include(tenant.stores[1].code)
+      .and.include('Never');
   });
 
   it('devices paired elsewhere appear, and a tablet turns its dot online then offline, live, without a reload', async () => {
@@ -189,7 +203,10 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     const { tenant, page } = await merchantOnDevicesPage();
     const paired = await pairDevice(t, tenant, 0, 'Kiosk');
     await page.getByRole('button', { name: 'Reissue the token of Kiosk' }).click();
-    await page.getByRole('dialog', { name: 'Reissue the token of Kiosk?' }).getByRole('button', { name: 'Reissue token' }).click();
+    await page
+      .getByRole('dialog', { name: 'Reissue the token of Kiosk?' })
+      .getByRole('button', { name: 'Reissue token' })
+      .click();
     const dialog = page.getByRole('dialog', { name: 'New pairing code for Kiosk' });
     await dialog.waitFor();
     const payload = JSON.parse(decodeQr(await dialog.getByTestId('qr').screenshot())!);
@@ -207,7 +224,11 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     const { tenant, page } = await merchantOnDevicesPage();
     await pairDevice(t, tenant, 0, 'North');
     const south = await pairDevice(t, tenant, 1, 'South');
-    await t.http.post(`/api/v1/merchants/loyalty/devices/${south.id}/revoke`).set(bearer(tenant.merchantToken)).send({}).expect(200);
+    await t.http
+      .post(`/api/v1/merchants/loyalty/devices/${south.id}/revoke`)
+      .set(bearer(tenant.merchantToken))
+      .send({})
+      .expect(200);
     const labels = () => page.getByTestId('label').allTextContents();
     await row(page, 'South').getByTestId('status').filter({ hasText: 'Revoked' }).waitFor();
     expect(await labels()).to.deep.equal(['South', 'North']);

@@ -14,31 +14,64 @@ const DOCS = path.join(__dirname, '..', '..', 'docs');
 const DAY = 86_400_000;
 
 async function seed(t: TestHub, admin: string) {
-  const m = await t.http.post('/api/v1/admin/merchants').set(bearer(admin)).send({ name: 'Boulangerie Muller' }).expect(201);
+  const m = await t.http
+    .post('/api/v1/admin/merchants')
+    .set(bearer(admin))
+    .send({ name: 'Boulangerie Muller' })
+    .expect(201);
   await t.http.post('/api/v1/admin/merchants').set(bearer(admin)).send({ name: 'Café des Artistes' }).expect(201);
   await t.http.post('/api/v1/admin/merchants').set(bearer(admin)).send({ name: 'Librairie Ernster' }).expect(201);
   const merchantId: number = m.body.merchant.id;
   const stores: number[] = [];
-  for (const [name, code] of [['Luxembourg Gare', 'LUX-GARE-01'], ['Esch Centre', 'ESCH-CTR-02'], ['Kirchberg', 'KIRCH-03']]) {
-    const s = await t.http.post(`/api/v1/admin/merchants/${merchantId}/stores`).set(bearer(admin)).send({ name, code: `${code}-${uniq().slice(-4).toUpperCase()}` }).expect(201);
+  for (const [name, code] of [
+    ['Luxembourg Gare', 'LUX-GARE-01'],
+    ['Esch Centre', 'ESCH-CTR-02'],
+    ['Kirchberg', 'KIRCH-03'],
+  ]) {
+    const s = await t.http
+      .post(`/api/v1/admin/merchants/${merchantId}/stores`)
+      .set(bearer(admin))
+      .send({ name, code: `${code}-${uniq().slice(-4).toUpperCase()}` })
+      .expect(201);
     stores.push(s.body.store.id);
   }
-  const tenant = { merchantId, merchantName: 'Boulangerie Muller', stores: stores.map((id) => ({ id, code: '' })), merchantToken: '', merchantUserId: 0 };
+  const tenant = {
+    merchantId,
+    merchantName: 'Boulangerie Muller',
+    stores: stores.map((id) => ({ id, code: '' })),
+    merchantToken: '',
+    merchantUserId: 0,
+  };
   const { email } = await merchantUser(t, admin, tenant);
   const base = `/api/v1/admin/merchants/${merchantId}/loyalty/devices`;
-  const pair = async (store: number, label: string) => (await t.http.post(base).set(bearer(admin)).send({ store_id: store, label }).expect(201)).body;
+  const pair = async (store: number, label: string) =>
+    (await t.http.post(base).set(bearer(admin)).send({ store_id: store, label }).expect(201)).body;
   const repo = t.hub.ctx.db.getRepository(TerminalDevice);
   const now = Date.now();
 
   const expired = await pair(stores[2], 'Old kiosk');
-  await repo.update(expired.device.id, { createdAt: new Date(now - 400 * DAY), expiresAt: new Date(now - 35 * DAY), lastSeenAt: new Date(now - 36 * DAY) });
+  await repo.update(expired.device.id, {
+    createdAt: new Date(now - 400 * DAY),
+    expiresAt: new Date(now - 35 * DAY),
+    lastSeenAt: new Date(now - 36 * DAY),
+  });
   const revoked = await pair(stores[0], 'Back office');
-  await t.http.post(`${base}/${revoked.device.id}/revoke`).set(bearer(admin)).send({ reason: 'Tablet replaced' }).expect(200);
+  await t.http
+    .post(`${base}/${revoked.device.id}/revoke`)
+    .set(bearer(admin))
+    .send({ reason: 'Tablet replaced' })
+    .expect(200);
   const expiring = await pair(stores[1], 'Terrace tablet');
-  await repo.update(expiring.device.id, { createdAt: new Date(now - 340 * DAY), expiresAt: new Date(now - 340 * DAY + 365 * DAY), lastSeenAt: new Date(now - 3 * 3_600_000) });
+  await repo.update(expiring.device.id, {
+    createdAt: new Date(now - 340 * DAY),
+    expiresAt: new Date(now - 340 * DAY + 365 * DAY),
+    lastSeenAt: new Date(now - 3 * 3_600_000),
+  });
   await pair(stores[1], 'Checkout');
   const online = [await pair(stores[0], 'Counter 1'), await pair(stores[0], 'Counter 2')];
-  const sockets: Socket[] = online.map((p) => connect(`${t.url}/devices`, { auth: { token: p.pairing.auth_token }, transports: ['websocket'] }));
+  const sockets: Socket[] = online.map((p) =>
+    connect(`${t.url}/devices`, { auth: { token: p.pairing.auth_token }, transports: ['websocket'] }),
+  );
   await Promise.all(sockets.map((s) => new Promise((resolve) => s.once('session', resolve))));
   return { email, merchantId, sockets };
 }

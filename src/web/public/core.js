@@ -4,8 +4,6 @@
  * Plain browser JS served as is (no build step); Alpine's CSP build evaluates only the expressions in the HTML.
  */
 (function () {
-  'use strict';
-
   var LOCALES = ['en', 'fr', 'de', 'lb'];
   var TOKEN_KEY = 'th.token';
   var USER_KEY = 'th.user';
@@ -21,7 +19,7 @@
     user: function () {
       try {
         return JSON.parse(sessionStorage.getItem(USER_KEY) || 'null');
-      } catch (e) {
+      } catch (_e) {
         return null;
       }
     },
@@ -44,13 +42,13 @@
   /** Back to the login page; it returns here after signing in. The URL carries the path, never a token. */
   function toLogin() {
     session.clear();
-    location.replace('/login?next=' + encodeURIComponent(location.pathname));
+    location.replace(`/login?next=${encodeURIComponent(location.pathname)}`);
   }
 
   /** A same-origin path to return to after login, or null. */
   function safeNext() {
     var next = new URLSearchParams(location.search).get('next');
-    return next && /^\/(?![\/\\])/.test(next) ? next : null;
+    return next && /^\/(?![/\\])/.test(next) ? next : null;
   }
 
   // A page for a role sends anyone else away before anything renders.
@@ -63,12 +61,12 @@
 
   // --- REST ----------------------------------------------------------------------------------------------------
   function ApiError(status, body) {
-    var err = (body && body.error) || {};
+    var err = body?.error || {};
     this.name = 'ApiError';
     this.status = status;
     this.code = err.code || 'INTERNAL';
-    this.message = err.message || 'HTTP ' + status;
-    this.fields = (err.details && err.details.fields) || {};
+    this.message = err.message || `HTTP ${status}`;
+    this.fields = err.details?.fields || {};
   }
   ApiError.prototype = Object.create(Error.prototype);
 
@@ -76,7 +74,7 @@
   function api(method, path, body) {
     var headers = { Accept: 'application/json', 'Accept-Language': i18nLocale() };
     var token = session.token();
-    if (token) headers.Authorization = 'Bearer ' + token;
+    if (token) headers.Authorization = `Bearer ${token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     return fetch(path, {
       method: method,
@@ -102,7 +100,7 @@
   function initialLocale() {
     var saved = localStorage.getItem(LOCALE_KEY);
     if (LOCALES.indexOf(saved) >= 0) return saved;
-    var preferred = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || 'en'];
+    var preferred = navigator.languages?.length ? navigator.languages : [navigator.language || 'en'];
     for (var i = 0; i < preferred.length; i++) {
       var lang = String(preferred[i]).toLowerCase().split('-')[0];
       if (LOCALES.indexOf(lang) >= 0) return lang;
@@ -137,9 +135,9 @@
     use: function (locale, remember) {
       var self = this;
       if (LOCALES.indexOf(locale) < 0) locale = 'en';
-      return fetch('/i18n/' + locale + '.json', { credentials: 'omit' })
+      return fetch(`/i18n/${locale}.json`, { credentials: 'omit' })
         .then(function (res) {
-          if (!res.ok) throw new Error('catalog ' + res.status);
+          if (!res.ok) throw new Error(`catalog ${res.status}`);
           return res.json();
         })
         .then(function (messages) {
@@ -155,7 +153,9 @@
       return iso ? new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' }).format(new Date(iso)) : '';
     },
     dateTime: function (iso) {
-      return iso ? new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso)) : '';
+      return iso
+        ? new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso))
+        : '';
     },
     /** "3 min ago", "in 2 days", "now" — in the chosen locale. */
     relative: function (iso, now) {
@@ -173,7 +173,9 @@
   function trapFocus(event, dialog) {
     if (event.key !== 'Tab') return;
     var focusable = Array.prototype.filter.call(
-      dialog.querySelectorAll('a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'),
+      dialog.querySelectorAll(
+        'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])',
+      ),
       function (el) {
         return el.offsetParent !== null || el === document.activeElement;
       },
@@ -191,7 +193,7 @@
   }
 
   function errorText(err) {
-    return err && err.message ? err.message : Alpine.store('i18n').t('common.error_generic');
+    return err?.message ? err.message : Alpine.store('i18n').t('common.error_generic');
   }
 
   window.TH = { api: api, session: session, toLogin: toLogin, errorText: errorText };
@@ -203,9 +205,11 @@
     setInterval(function () {
       Alpine.store('clock').now = Date.now();
     }, 15000);
-    Alpine.store('i18n').use(Alpine.store('i18n').locale, false).catch(function () {
-      Alpine.store('i18n').ready = true;
-    });
+    Alpine.store('i18n')
+      .use(Alpine.store('i18n').locale, false)
+      .catch(function () {
+        Alpine.store('i18n').ready = true;
+      });
     document.addEventListener('keydown', function (e) {
       var dialog = document.querySelector('dialog[open]');
       if (dialog) trapFocus(e, dialog);
@@ -214,7 +218,7 @@
     Alpine.data('appHeader', function () {
       var user = session.user();
       return {
-        email: (requiredRole && user && user.email) || '',
+        email: (requiredRole && user?.email) || '',
         isAdmin: Boolean(requiredRole && user && user.role === 'admin'),
         logout: function () {
           session.clear();
@@ -294,7 +298,7 @@
           return !this.loading && !this.error && this.shown().length === 0;
         },
         devicesUrl: function (m) {
-          return '/admin/merchants/' + m.id + '/loyalty/devices';
+          return `/admin/merchants/${m.id}/loyalty/devices`;
         },
       };
     });

@@ -5,8 +5,6 @@
  * only while its dialog is open.
  */
 (function () {
-  'use strict';
-
   var api = TH.api;
   var t = function (key, params) {
     return Alpine.store('i18n').t(key, params);
@@ -21,7 +19,14 @@
     return b.created_at < a.created_at ? -1 : b.created_at > a.created_at ? 1 : b.id - a.id;
   }
 
-  var LIVE_EVENTS = ['device:paired', 'device:updated', 'device:revoked', 'device:online', 'device:offline', 'device:expiring'];
+  var LIVE_EVENTS = [
+    'device:paired',
+    'device:updated',
+    'device:revoked',
+    'device:online',
+    'device:offline',
+    'device:expiring',
+  ];
   var SESSION_ERRORS = ['UNAUTHENTICATED', 'INVALID_TOKEN', 'TOKEN_EXPIRED'];
 
   document.addEventListener('alpine:init', function () {
@@ -56,7 +61,7 @@
           if (this.portal === 'admin') {
             var m = /^\/admin\/merchants\/(\d+)\//.exec(location.pathname);
             this.merchantId = Number(m[1]);
-            this.base = '/api/v1/admin/merchants/' + this.merchantId + '/loyalty/devices';
+            this.base = `/api/v1/admin/merchants/${this.merchantId}/loyalty/devices`;
           }
           this.loadContext();
           this.reload();
@@ -70,9 +75,10 @@
         // --- data ------------------------------------------------------------------------------------------------
         loadContext: function () {
           var self = this;
-          var stores = this.portal === 'admin' ? '/api/v1/admin/merchants/' + this.merchantId + '/stores' : '/api/v1/merchants/stores';
+          var stores =
+            this.portal === 'admin' ? `/api/v1/admin/merchants/${this.merchantId}/stores` : '/api/v1/merchants/stores';
           if (this.portal === 'admin') {
-            api('GET', '/api/v1/admin/merchants/' + this.merchantId)
+            api('GET', `/api/v1/admin/merchants/${this.merchantId}`)
               .then(function (res) {
                 self.merchantName = res.merchant.name;
               })
@@ -96,7 +102,7 @@
           if (this.filter.store) q.set('store_id', this.filter.store);
           if (this.filter.status) q.set('status', this.filter.status === 'expiring' ? 'active' : this.filter.status);
           this.loading = true;
-          return api('GET', this.base + '?' + q)
+          return api('GET', `${this.base}?${q}`)
             .then(function (res) {
               self.devices = res.items;
               self.total = res.total;
@@ -119,7 +125,8 @@
           var i = this.devices.findIndex(function (d) {
             return d.id === device.id;
           });
-          if (i >= 0 && fromAnswer && this.live === 'on') device = Object.assign({}, device, { online: this.devices[i].online });
+          if (i >= 0 && fromAnswer && this.live === 'on')
+            device = Object.assign({}, device, { online: this.devices[i].online });
           if (i >= 0) this.devices.splice(i, 1, device);
           else {
             this.devices.push(device);
@@ -165,7 +172,7 @@
         },
 
         storeText: function (s) {
-          return s.name + ' · ' + s.code;
+          return `${s.name} · ${s.code}`;
         },
 
         say: function (text) {
@@ -210,13 +217,16 @@
             // The client reconnects by itself, except when the server closed the socket (a restart, say).
             if (reason === 'io server disconnect') {
               clearTimeout(retry);
-              retry = setTimeout(function () {
-                socket.connect();
-              }, 1000 + Math.random() * 2000);
+              retry = setTimeout(
+                function () {
+                  socket.connect();
+                },
+                1000 + Math.random() * 2000,
+              );
             }
           });
           socket.on('connect_error', function (err) {
-            if (SESSION_ERRORS.indexOf(err && err.message) >= 0) return TH.toLogin();
+            if (SESSION_ERRORS.indexOf(err?.message) >= 0) return TH.toLogin();
             dropped();
           });
           socket.on('expired', function () {
@@ -234,7 +244,7 @@
           var self = this;
           return new Promise(function (resolve) {
             socket.emit('subscribe', { merchant_id: self.merchantId }, function (ack) {
-              if (ack && ack.error) self.error = ack.error.message;
+              if (ack?.error) self.error = ack.error.message;
               resolve();
             });
           });
@@ -255,7 +265,13 @@
         },
 
         openPair: function () {
-          this.pair = { store_id: this.filter.store || String(this.stores[0].id), label: '', error: '', labelError: '', busy: false };
+          this.pair = {
+            store_id: this.filter.store || String(this.stores[0].id),
+            label: '',
+            error: '',
+            labelError: '',
+            busy: false,
+          };
           this.openDialog('pairDialog', 'pair-label');
         },
 
@@ -278,7 +294,7 @@
             })
             .catch(function (err) {
               self.pair.error = TH.errorText(err);
-              if (err.fields && err.fields.label) self.pair.labelError = t('page.devices.pair.label_invalid');
+              if (err.fields?.label) self.pair.labelError = t('page.devices.pair.label_invalid');
             })
             .finally(function () {
               self.pair.busy = false;
@@ -292,7 +308,7 @@
             label: res.device.label,
             store_code: res.device.store_code,
             token: res.pairing.auth_token,
-            qr: 'data:image/png;base64,' + res.pairing.qr.png_base64,
+            qr: `data:image/png;base64,${res.pairing.qr.png_base64}`,
             expires_at: res.pairing.expires_at,
             copied: false,
           };
@@ -341,8 +357,8 @@
           c.error = '';
           var call =
             c.action === 'revoke'
-              ? api('POST', this.base + '/' + c.id + '/revoke', c.reason.trim() ? { reason: c.reason.trim() } : {})
-              : api('POST', this.base + '/' + c.id + '/reissue');
+              ? api('POST', `${this.base}/${c.id}/revoke`, c.reason.trim() ? { reason: c.reason.trim() } : {})
+              : api('POST', `${this.base}/${c.id}/reissue`);
           call
             .then(function (res) {
               self.upsert(res.device, true);
@@ -360,7 +376,7 @@
         startRename: function (d) {
           this.editing = { id: d.id, label: d.label, error: '', busy: false };
           this.$nextTick(function () {
-            var input = document.getElementById('rename-' + d.id);
+            var input = document.getElementById(`rename-${d.id}`);
             input.focus();
             input.select();
           });
@@ -370,7 +386,7 @@
           var id = this.editing.id;
           this.editing = { id: null, label: '', error: '', busy: false };
           this.$nextTick(function () {
-            var row = document.querySelector('tr[data-device-id="' + id + '"] button');
+            var row = document.querySelector(`tr[data-device-id="${id}"] button`);
             if (row) row.focus();
           });
         },
@@ -384,14 +400,14 @@
             return;
           }
           e.busy = true;
-          api('PATCH', this.base + '/' + e.id, { label: label })
+          api('PATCH', `${this.base}/${e.id}`, { label: label })
             .then(function (res) {
               self.upsert(res.device, true);
               self.cancelRename();
               self.say(t('page.devices.notice.renamed', { label: res.device.label }));
             })
             .catch(function (err) {
-              e.error = err.fields && err.fields.label ? t('page.devices.pair.label_invalid') : TH.errorText(err);
+              e.error = err.fields?.label ? t('page.devices.pair.label_invalid') : TH.errorText(err);
               e.busy = false;
             });
         },
