@@ -114,6 +114,7 @@ const schema = z.object({
     .default('100kb'),
   SOCKET_PING_INTERVAL_MS: int(1000, 600_000).default(8000),
   SOCKET_PING_TIMEOUT_MS: int(1000, 600_000).default(7000),
+  VALIDATE_RESPONSES: z.enum(['true', 'false'], 'must be true or false').default('false'),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -144,6 +145,7 @@ function toConfig(e: z.output<typeof schema>) {
     bodyLimit: e.BODY_LIMIT,
     socketPingIntervalMs: e.SOCKET_PING_INTERVAL_MS,
     socketPingTimeoutMs: e.SOCKET_PING_TIMEOUT_MS,
+    validateResponses: e.VALIDATE_RESPONSES === 'true',
   };
 }
 

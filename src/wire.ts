@@ -3,5 +3,5 @@
  * the reference client and the tests import them from here, so a renamed field breaks their build.
  */
 export type { ErrorBody, ErrorCode } from './errors';
-export type { PresentedDevice as Device } from './devices/presenter';
+export type { Device, Pairing } from './devices/schemas';
 export type * from './realtime/socket-events';

@@ -77,8 +77,23 @@ export class TenancyService {
     return s;
   }
 
-  findStoreByCode(code: string): Promise<Store | null> {
-    return this.stores.findOneBy({ code: code.toUpperCase() });
+  /** A store by its (upper-case) code and its merchant, in one round trip: the store API runs this per request. */
+  async storeWithMerchant(code: string): Promise<{ store: Store; merchant: Merchant } | null> {
+    const row = (await this.stores
+      .createQueryBuilder('s')
+      .innerJoinAndMapOne('s.merchant', Merchant, 'm', 'm.id = s.merchantId')
+      .where('s.code = :code', { code })
+      .getOne()) as (Store & { merchant: Merchant }) | null;
+    if (!row) return null;
+    const { merchant, ...store } = row;
+    return { store, merchant };
+  }
+
+  /** Store codes by id, for presenting devices (no tenant data beyond the code of stores the caller named). */
+  async storeCodes(storeIds: number[]): Promise<Map<number, string>> {
+    if (storeIds.length === 0) return new Map();
+    const rows = await this.stores.find({ where: { id: In(storeIds) }, select: { id: true, code: true } });
+    return new Map(rows.map((s) => [s.id, s.code]));
   }
 
   async createUser(
