@@ -62,7 +62,7 @@ export class Policy {
    */
   async storeScope(p: Principal | undefined, storeCode: string | undefined): Promise<StoreScope> {
     if (!p) throw new AppError('UNAUTHENTICATED');
-    const code = storeCode?.trim().toUpperCase() || undefined;
+    const code = storeCode || undefined; // validated and upper-cased by the route's header schema
     if (p.kind === 'device') return deviceScope(p, code);
     if (p.role === 'admin') throw forbidden();
     if (!code) throw validationError({ 'X-Store-Code': 'this header names the store to act for' });

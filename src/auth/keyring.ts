@@ -4,6 +4,9 @@ import path from 'node:path';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Config } from '../config';
 
+/** How far ahead of this node's clock a token's `iat` may be. */
+const MAX_CLOCK_SKEW_S = 60;
+
 /** The only algorithm accepted; pinned so `alg: none` or an algorithm swap can never verify. */
 export const JWT_ALG = 'HS256';
 export const JWT_ISSUER = 'terminal-hub';
@@ -47,9 +50,12 @@ export class Keyring {
       .sign(this.keys.get(this.activeKid)!);
   }
 
-  /** Signature, algorithm, typ, iss, aud, exp and required claims; throws jose errors. */
-  verify(token: string, opts: { typ: string; audience: string }) {
-    return jwtVerify(
+  /**
+   * Signature, algorithm, typ, iss, aud, exp and required claims; an `iat` more than a minute ahead of this clock
+   * is refused too (a token from the future was not issued by us, or a clock is badly off). Throws.
+   */
+  async verify(token: string, opts: { typ: string; audience: string }) {
+    const result = await jwtVerify(
       token,
       (header) => {
         const key = header.kid ? this.keys.get(header.kid) : undefined;
@@ -64,6 +70,8 @@ export class Keyring {
         requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
       },
     );
+    if (Number(result.payload.iat) > Date.now() / 1000 + MAX_CLOCK_SKEW_S) throw new Error('iat in the future');
+    return result;
   }
 }
 

@@ -121,8 +121,8 @@ export class Tokens {
   }
 }
 
+/** A `sub` must be a canonical decimal id (`"2"`, never `"0x2"`, `"2.0"` or `" 2"`). */
 function toId(sub: string | undefined): number {
-  const id = Number(sub);
-  if (!Number.isSafeInteger(id) || id <= 0) throw new AppError('INVALID_TOKEN');
-  return id;
+  if (!sub || !/^[1-9]\d{0,15}$/.test(sub)) throw new AppError('INVALID_TOKEN');
+  return Number(sub);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { idParam, instant, page, pagination } from '../http/schema-parts';
+import { idParam, instant, page, pagination, text } from '../http/schema-parts';
 
-const label = z.string().trim().min(1, 'must be 1 to 100 characters').max(100, 'must be 1 to 100 characters');
+const label = text(1, 100);
 
 export const listDevicesQuery = z.object({
   store_id: idParam.optional(),
@@ -10,9 +10,7 @@ export const listDevicesQuery = z.object({
 });
 export const pairBody = z.strictObject({ store_id: z.number().int().positive(), label });
 export const renameBody = z.strictObject({ label });
-export const revokeBody = z
-  .strictObject({ reason: z.string().trim().max(255, 'must be at most 255 characters').optional() })
-  .default({});
+export const revokeBody = z.strictObject({ reason: text(0, 255).optional() }).default({});
 export const deviceParams = z.object({ device_id: idParam });
 
 /** The public `Device`: never the token, never the jti. */

@@ -1,7 +1,8 @@
-import express, { type Express, Router } from 'express';
+import express, { type Express, type Request, type RequestHandler, Router } from 'express';
 import helmet from 'helmet';
 import pinoHttp from 'pino-http';
 import type { Services } from '../context';
+import { toAppError, validationError } from '../errors';
 import { deviceRoutes } from '../devices/routes';
 import { programRoutes, storeLoyaltyRoutes } from '../loyalty/routes';
 import { loginRoutes, tenancyRoutes } from '../tenancy/routes';
@@ -31,6 +32,23 @@ export function apiRoutes(services: Services, openapi: () => object = () => ({})
     ...storeLoyaltyRoutes(services),
   ];
 }
+
+/**
+ * The JSON body parser, for routes that take a body. Whatever it cannot read is the client's doing and a 400: a body
+ * that is not JSON, a charset or Content-Encoding it cannot decode (a "gzip" body that is not gzip), an aborted upload.
+ */
+function jsonBody(limit: string): RequestHandler {
+  const json = express.json({ limit, strict: true });
+  const notJson = validationError({ body: 'must be JSON (Content-Type: application/json)' });
+  const undecodable = validationError({ body: 'could not be decoded (Content-Encoding or charset)' });
+  return (req, res, next) => {
+    if (hasBody(req) && !req.is('json')) return next(notJson);
+    json(req, res, (err?: unknown) => next(err ? (toAppError(err) ?? undecodable) : undefined));
+  };
+}
+
+const hasBody = (req: Request) =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 /** The Express app: middleware, the routes, the pages, the error handler. Pure wiring, no logic. */
 export function createApp(services: Services): { app: Express; mounts: Mount[] } {
@@ -88,21 +106,21 @@ export function createApp(services: Services): { app: Express; mounts: Mount[] }
     });
     next();
   });
-  app.use(express.json({ limit: config.bodyLimit, strict: true }));
 
   let doc: object | undefined;
   const routes = apiRoutes(services, () => (doc ??= buildOpenApi(routes, config.publicUrl)));
   const open = Router();
   const authenticated = Router();
+  const opts = { validateResponses: config.validateResponses, jsonBody: jsonBody(config.bodyLimit) };
   mountRoutes(
     open,
     routes.filter((r) => r.auth === 'none'),
-    config,
+    opts,
   );
   mountRoutes(
     authenticated,
     routes.filter((r) => r.auth !== 'none'),
-    config,
+    opts,
   );
 
   mount(open);

@@ -72,7 +72,7 @@ export interface Route<P = unknown, Q = unknown, B = unknown, H = unknown, R = u
   errors?: Partial<Record<ErrorCode, string>>;
   /** `Cache-Control: no-store` (answers that carry a secret). */
   noStore?: boolean;
-  /** Middleware run before parsing (a rate limiter). */
+  /** Middleware run after the body is read, before it is validated (a rate limiter). */
   before?: RequestHandler[];
   handler(input: RouteInput<P, Q, B, H>): Promise<Answer<R>> | Answer<R>;
 }
@@ -88,11 +88,16 @@ export const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 export interface MountOptions {
   /** Check every JSON answer against the route's response schema (tests): a mismatch is a 500 and an error log. */
   validateResponses: boolean;
+  /** Reads a JSON body: run only by routes that take one, after authentication (nothing is parsed before needed). */
+  jsonBody: RequestHandler;
 }
 
 /** Mounts routes on a router, each with its parsing, role check, handler and answer. */
 export function mountRoutes(router: Router, routes: Route[], opts: MountOptions): void {
-  for (const r of routes) router[r.method](expressPath(r.path), ...(r.before ?? []), handle(r, opts));
+  for (const r of routes) {
+    const parse = r.body ? [opts.jsonBody] : [];
+    router[r.method](expressPath(r.path), ...parse, ...(r.before ?? []), handle(r, opts));
+  }
 }
 
 function handle(r: Route, opts: MountOptions): RequestHandler {

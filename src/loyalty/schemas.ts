@@ -1,19 +1,13 @@
 import { z } from 'zod';
-import { instant } from '../http/schema-parts';
+import { asciiCode, instant, text } from '../http/schema-parts';
+import { storeCode as storeCodeValue } from '../tenancy/schemas';
 import { TRANSACTION_TYPES } from './entities';
 
 /** Card numbers: 4 to 32 letters, digits or "-", compared upper-cased (a typed "ab-12" finds "AB-12"). */
-export const cardNumber = z
-  .string()
-  .trim()
-  .transform((c) => c.toUpperCase())
-  .pipe(z.string().regex(/^[A-Z0-9][A-Z0-9-]{3,31}$/, 'must be 4 to 32 letters, digits or "-"'));
+export const cardNumber = asciiCode(/^[A-Za-z0-9][A-Za-z0-9-]{3,31}$/, 'must be 4 to 32 letters, digits or "-"');
 
 /** An empty or blank name means none. */
-const customerName = z
-  .string()
-  .trim()
-  .max(100, 'must be at most 100 characters')
+const customerName = text(0, 100)
   .nullable()
   .transform((n) => n || null);
 
@@ -32,11 +26,11 @@ export const programBody = z.strictObject({
     .int()
     .min(1, 'must be a whole number from 1 to 100')
     .max(100, 'must be a whole number from 1 to 100'),
-  reward_label: z.string().trim().min(1, 'must be 1 to 100 characters').max(100, 'must be 1 to 100 characters'),
+  reward_label: text(1, 100),
 });
 
 /** Request headers of the store API: which store a user acts for, and the write's Idempotency-Key. */
-const storeCode = z.string().max(100).optional().meta({
+const storeCode = storeCodeValue.optional().meta({
   description: 'The store to act for (user tokens; a device acts for its own store, and naming another is 403)',
 });
 export const storeHeaders = z.object({ 'X-Store-Code': storeCode });

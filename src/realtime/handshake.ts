@@ -20,7 +20,8 @@ interface ConnectionInfo {
 }
 
 const infos = new WeakMap<object, ConnectionInfo>();
-const QUERY_TOKEN_NAMES = ['token', 'auth_token', 'access_token', 'jwt'];
+/** A query parameter whose name looks like a credential (`token`, `TOKEN`, `authorization`, `api_key`, …). */
+const CREDENTIAL_NAME = /token|auth|jwt|bearer|key|secret|passw|session|cred/i;
 
 /**
  * Keeps three facts of each Engine.IO connection's HTTP request (Authorization header, client address, whether
@@ -41,7 +42,7 @@ export function keepOnlyHandshakeFacts(io: Server, trustProxy: Config['trustProx
     infos.set(raw, {
       authorization: req.headers.authorization,
       ip: ip ? ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') : null,
-      tokenInQuery: QUERY_TOKEN_NAMES.some((n) => query.has(n)),
+      tokenInQuery: [...query.keys()].some((name) => CREDENTIAL_NAME.test(name)),
     });
     raw.request = null;
   });

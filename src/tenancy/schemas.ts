@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParam, instant, page, pagination } from '../http/schema-parts';
+import { asciiCode, idParam, instant, page, pagination, text } from '../http/schema-parts';
 
 export const email = z
   .email('must be an email address')
@@ -15,14 +15,13 @@ export const loginBody = z.strictObject({
     .transform((e) => e.toLowerCase()),
   password: z.string().min(1).max(200),
 });
-export const merchantBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
+/** Store codes: 2 to 40 ASCII letters, digits, "-" or "_", stored upper-cased. */
+export const storeCode = asciiCode(/^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$/, 'must be 2 to 40 letters, digits, "-" or "_"');
+
+export const merchantBody = z.strictObject({ name: text(1, 200) });
 export const storeBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  code: z
-    .string()
-    .trim()
-    .transform((c) => c.toUpperCase())
-    .pipe(z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,39}$/, 'must be 2 to 40 letters, digits, "-" or "_"')),
+  name: text(1, 200),
+  code: storeCode,
 });
 export const userBody = z
   .strictObject({
