@@ -93,7 +93,13 @@ function readOrCreateKeyFile(dataDir: string): StoredKey[] {
   } finally {
     fs.unlinkSync(tmp);
   }
-  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { keys: StoredKey[] };
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { keys?: unknown };
   if (!Array.isArray(stored.keys) || stored.keys.length === 0) throw new Error(`${file} holds no keys`);
-  return stored.keys;
+  // The same rules as JWT_KEYS: a short or malformed key in the file stops start-up rather than signing weakly.
+  for (const k of stored.keys as Partial<StoredKey>[]) {
+    const secret = Buffer.from(String(k?.secret ?? ''), 'base64url');
+    if (typeof k?.kid !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(k.kid) || secret.length < 32)
+      throw new Error(`${file}: every key needs a kid and a base64url secret of at least 32 bytes`);
+  }
+  return stored.keys as StoredKey[];
 }

@@ -29,10 +29,10 @@ export class Tokens {
     private readonly userTtlMs: number,
   ) {}
 
-  async createUserToken(user: Pick<User, 'id' | 'role'>): Promise<{ token: string; expiresAt: Date }> {
+  async createUserToken(user: Pick<User, 'id' | 'role' | 'tokenVersion'>): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = new Date(Math.floor((Date.now() + this.userTtlMs) / 1000) * 1000);
     const token = await this.keyring.sign(
-      { role: user.role },
+      { role: user.role, tv: user.tokenVersion ?? 0 },
       { ...USER_TOKEN, subject: String(user.id), jti: randomUUID(), expiresAt },
     );
     return { token, expiresAt };
@@ -64,14 +64,15 @@ export class Tokens {
   }
 
   async verifyUserToken(token: string): Promise<UserPrincipal> {
-    let sub: string | undefined;
+    let payload: { sub?: string; tv?: unknown };
     try {
-      sub = (await this.keyring.verify(token, USER_TOKEN)).payload.sub;
+      payload = (await this.keyring.verify(token, USER_TOKEN)).payload;
     } catch (err) {
       throw new AppError(err instanceof joseErrors.JWTExpired ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
     }
-    const user = await this.db.getRepository(User).findOneBy({ id: toId(sub) });
-    if (!user) throw new AppError('INVALID_TOKEN');
+    const user = await this.db.getRepository(User).findOneBy({ id: toId(payload.sub) });
+    // A token from before the user's last password change carries an older version.
+    if (!user || (payload.tv ?? 0) !== user.tokenVersion) throw new AppError('INVALID_TOKEN');
     const base = { kind: 'user', id: user.id, email: user.email } as const;
     if (user.role === 'admin') return { ...base, role: 'admin' };
     if (user.merchantId === null) throw new AppError('INVALID_TOKEN'); // a merchant-less non-admin cannot exist

@@ -1,12 +1,30 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
 import { z } from 'zod';
+import { bearerToken } from '../auth/tokens';
 import type { Services } from '../context';
+import { AppError } from '../errors';
 import { Reply, type Route, route } from './route';
 
 const ready = z.strictObject({ status: z.literal('ready') });
 const unavailable = z.strictObject({ status: z.literal('unavailable'), failing: z.array(z.string()) });
 
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** With METRICS_TOKEN set, /metrics wants `Authorization: Bearer <METRICS_TOKEN>` (compared in constant time). */
+function metricsGuard(token: string | undefined): RequestHandler[] {
+  if (!token) return [];
+  const expected = digest(token);
+  return [
+    (req, _res, next) => {
+      const given = bearerToken(req.headers.authorization);
+      next(given && timingSafeEqual(digest(given), expected) ? undefined : new AppError('UNAUTHENTICATED'));
+    },
+  ];
+}
+
 /** /healthz, /readyz, /metrics, /openapi.json. */
-export function opsRoutes({ readiness, metrics }: Services, openapi: () => object): Route[] {
+export function opsRoutes({ readiness, metrics, config }: Services, openapi: () => object): Route[] {
   const ops = { tag: 'operations', auth: 'none' } as const;
   return [
     route({
@@ -36,6 +54,9 @@ export function opsRoutes({ readiness, metrics }: Services, openapi: () => objec
       method: 'get',
       path: '/metrics',
       summary: 'Prometheus metrics',
+      description: 'With METRICS_TOKEN set, only with `Authorization: Bearer <METRICS_TOKEN>`.',
+      before: metricsGuard(config.metricsToken),
+      ...(config.metricsToken ? { errors: { UNAUTHENTICATED: 'METRICS_TOKEN is set and was not given' } } : {}),
       response: { contentType: metrics.registry.contentType },
       handler: () => metrics.registry.metrics(),
     }),

@@ -5,7 +5,7 @@ import type { Metrics } from '../metrics';
 /**
  * Keeps the latest (time, ip) per connected device in memory and has DeviceService write them every
  * LAST_SEEN_FLUSH_MS, one statement per chunk of devices, so a device costs at most one row write per period
- * however chatty its socket is. close() writes what is left.
+ * however chatty its socket is. A flush that fails keeps its values for the next one. close() writes what is left.
  */
 export class LastSeenBatcher {
   private readonly pending = new Map<number, LastSeen>();
@@ -60,7 +60,14 @@ export class LastSeenBatcher {
     const batch = [...this.pending];
     this.pending.clear();
     const end = this.seconds.startTimer();
-    await this.devices.recordLastSeen(batch, (rows) => this.rows.observe(rows));
-    end();
+    try {
+      await this.devices.recordLastSeen(batch, (rows) => this.rows.observe(rows));
+    } catch (err) {
+      // Keep what was not written for the next flush; a value touched meanwhile is newer and wins.
+      for (const [id, seen] of batch) if (!this.pending.has(id)) this.pending.set(id, seen);
+      throw err;
+    } finally {
+      end();
+    }
   }
 }

@@ -117,6 +117,7 @@ export class TenancyService {
             passwordHash,
             role: input.role,
             merchantId,
+            tokenVersion: 0,
             lastLoginAt: null,
             createdAt: now,
             updatedAt: now,
@@ -156,8 +157,13 @@ export class TenancyService {
     return this.users.countBy({ role: 'admin' });
   }
 
+  /** A new password, and every user token issued before it is refused from now on (the token version moves). */
   async setPassword(userId: number, password: string): Promise<void> {
-    await this.users.update({ id: userId }, { passwordHash: await hashPassword(password), updatedAt: new Date() });
+    const passwordHash = await hashPassword(password);
+    await this.users.update(
+      { id: userId },
+      { passwordHash, tokenVersion: () => 'token_version + 1', updatedAt: new Date() },
+    );
   }
 
   /** Creates the admin, or sets the password of an existing admin with that email (operator CLI). */
