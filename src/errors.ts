@@ -19,6 +19,7 @@ export const ERROR_STATUS = {
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  SERVICE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -44,6 +45,45 @@ export const notFound = () => new AppError('NOT_FOUND');
 export const forbidden = () => new AppError('FORBIDDEN');
 export const conflict = (reason: string) => new AppError('CONFLICT', { reason });
 export const validationError = (fields: Record<string, string>) => new AppError('VALIDATION_ERROR', { fields });
+/** The database (or Redis, where it is needed) does not answer, or not in time: try again shortly. */
+export const unavailable = () => new AppError('SERVICE_UNAVAILABLE', undefined, { 'Retry-After': '5' });
+
+/**
+ * Driver error codes that mean "the database is not there right now", not "this request is wrong": a refused or
+ * lost connection, a timeout, a full server, a lock held too long.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_QUERY_TIMEOUT',
+  'ER_SERVER_SHUTDOWN',
+  'SQLITE_BUSY',
+  'SQLITE_LOCKED',
+]);
+
+function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; driverError?: { code?: unknown }; message?: unknown } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+  // mysql2 once its pool is closed, ioredis once it gave up on a command.
+  return typeof e?.message === 'string' && /^(Pool is closed|Connection is closed)/.test(e.message);
+}
+
+/** Rejects with SERVICE_UNAVAILABLE when `work` takes longer than `ms` (the work itself runs on, unobserved). */
+export function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(unavailable()), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
 
 /** `{fields: {"label": "…", "store_id": "…"}}`: one message per bad field, `body` when the body itself is wrong. */
 export function validationDetails(err: z.ZodError): { fields: Record<string, string> } {
@@ -65,6 +105,7 @@ export function toAppError(err: unknown): AppError | undefined {
     return new AppError('PAYLOAD_TOO_LARGE', { limit: (err as { limit?: number }).limit });
   if (type === 'encoding.unsupported' || type === 'charset.unsupported' || type === 'request.size.invalid')
     return validationError({ body: 'unsupported encoding' });
+  if (isUnavailable(err)) return unavailable();
   return undefined;
 }
 

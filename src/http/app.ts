@@ -111,7 +111,11 @@ export function createApp(services: Services): { app: Express; mounts: Mount[] }
   const routes = apiRoutes(services, () => (doc ??= buildOpenApi(routes, config.publicUrl)));
   const open = Router();
   const authenticated = Router();
-  const opts = { validateResponses: config.validateResponses, jsonBody: jsonBody(config.bodyLimit) };
+  const opts = {
+    validateResponses: config.validateResponses,
+    jsonBody: jsonBody(config.bodyLimit),
+    timeoutMs: config.requestTimeoutMs,
+  };
   mountRoutes(
     open,
     routes.filter((r) => r.auth === 'none'),
@@ -125,7 +129,7 @@ export function createApp(services: Services): { app: Express; mounts: Mount[] }
 
   mount(open);
   mount(webRoutes());
-  app.use('/api/v1', authenticate(tokens));
+  app.use('/api/v1', authenticate(tokens, config.requestTimeoutMs));
   mount(authenticated);
 
   app.use(notFoundHandler);

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
 import type { Principal } from '../auth/principals';
 import { bearerToken, type Tokens } from '../auth/tokens';
-import { AppError } from '../errors';
+import { AppError, withDeadline } from '../errors';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -10,11 +10,11 @@ declare module 'express-serve-static-core' {
 }
 
 /** Authenticates every request below it: sets req.principal or answers 401 with the contract's code. */
-export function authenticate(tokens: Tokens): RequestHandler {
+export function authenticate(tokens: Tokens, timeoutMs: number): RequestHandler {
   return async (req, _res, next) => {
     const token = bearerToken(req.headers.authorization);
     if (!token) throw new AppError('UNAUTHENTICATED');
-    req.principal = await tokens.principalFromToken(token);
+    req.principal = await withDeadline(tokens.principalFromToken(token), timeoutMs);
     next();
   };
 }

@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { bearerToken } from '../auth/tokens';
 import type { Services } from '../context';
-import { AppError } from '../errors';
+import { AppError, withDeadline } from '../errors';
 import { Reply, type Route, route } from './route';
 
 const ready = z.strictObject({ status: z.literal('ready') });
@@ -44,7 +44,11 @@ export function opsRoutes({ readiness, metrics, config }: Services, openapi: () 
       otherResponses: { 503: { description: 'Something this node needs does not answer', schema: unavailable } },
       handler: async () => {
         const failing: string[] = [];
-        for (const { name, check } of readiness) await check().catch(() => failing.push(name));
+        // Each check within its own bound: a database that hangs makes /readyz answer 503, never hang.
+        const bound = Math.min(2000, config.requestTimeoutMs);
+        await Promise.all(
+          readiness.map(({ name, check }) => withDeadline(check(), bound).catch(() => failing.push(name))),
+        );
         if (failing.length) return new Reply(503, { status: 'unavailable', failing });
         return { status: 'ready' as const };
       },

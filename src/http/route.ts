@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { Principal } from '../auth/principals';
-import { AppError, type ErrorCode, forbidden } from '../errors';
+import { AppError, type ErrorCode, forbidden, withDeadline } from '../errors';
 import type { Role } from '../tenancy/entities';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -92,6 +92,8 @@ export interface MountOptions {
   validateResponses: boolean;
   /** Reads a JSON body: run only by routes that take one, after authentication (nothing is parsed before needed). */
   jsonBody: RequestHandler;
+  /** A handler that has not answered by then (a database that hangs) is answered 503 SERVICE_UNAVAILABLE. */
+  timeoutMs: number;
 }
 
 /** Mounts routes on a router, each with its parsing, role check, handler and answer. */
@@ -116,7 +118,7 @@ function handle(r: Route, opts: MountOptions): RequestHandler {
       principal,
       ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
     };
-    const out = await r.handler(input);
+    const out = await withDeadline(Promise.resolve(r.handler(input)), opts.timeoutMs);
     if (r.noStore) res.set('Cache-Control', 'no-store');
     if (out instanceof RawJson) return void res.status(out.status).set(out.headers).type('json').send(out.json);
     const reply = out instanceof Reply ? out : new Reply(r.status ?? 200, out);

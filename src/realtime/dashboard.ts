@@ -7,7 +7,7 @@ import type { DeviceView } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
 import { presentDevice } from '../devices/presenter';
 import type { LastSeen } from '../devices/service';
-import { AppError } from '../errors';
+import { AppError, withDeadline } from '../errors';
 import type { EventLimiter } from './event-limit';
 import { authenticateSockets, type HandshakeDeps, socketError } from './handshake';
 import { runAt } from './run-at';
@@ -88,7 +88,7 @@ export class DashboardFeed {
 export function dashboardNamespace(
   io: Server,
   deps: Deps,
-  door: Pick<HandshakeDeps, 'handshakes' | 'guard'> & { events: EventLimiter },
+  door: Pick<HandshakeDeps, 'handshakes' | 'guard' | 'timeoutMs'> & { events: EventLimiter },
   unwrittenLastSeen: (id: number) => LastSeen | undefined,
 ): DashboardFeed {
   const { policy, devices, logger, config } = deps;
@@ -117,10 +117,14 @@ export function dashboardNamespace(
     socket.on('subscribe', async (payload: unknown, ack: (answer: SubscribeAck) => void) => {
       if (typeof ack !== 'function') return;
       try {
-        const merchantId = await policy.dashboardMerchant(user, subscribeBody.parse(payload).merchant_id);
+        const merchantId = await withDeadline(
+          policy.dashboardMerchant(user, subscribeBody.parse(payload).merchant_id),
+          door.timeoutMs,
+        );
         for (const room of socket.rooms) if (room.startsWith('merchant:')) void socket.leave(room);
         void socket.join(merchantRoom(merchantId));
-        const { items, total } = await devices.list(merchantId, { limit: ACK_LIMIT, offset: 0 });
+        const list = devices.list(merchantId, { limit: ACK_LIMIT, offset: 0 });
+        const { items, total } = await withDeadline(list, door.timeoutMs);
         ack({ items: items.map((v) => presentDevice(v, config.expiryWarningDays)), total });
       } catch (err) {
         ack({ error: socketError(err, logger) });

@@ -2,7 +2,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import type { Services } from '../context';
 import { daysLeft, isExpiringSoon } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
-import { AppError } from '../errors';
+import { AppError, withDeadline } from '../errors';
 import type { DashboardFeed } from './dashboard';
 import type { EventLimiter } from './event-limit';
 import { authenticateSockets, clientIp, type HandshakeDeps, socketError } from './handshake';
@@ -63,7 +63,7 @@ export function devicesNamespace(
     presence: PresenceRegistry;
     lastSeen: LastSeenBatcher;
     feed: DashboardFeed;
-    door: Pick<HandshakeDeps, 'handshakes' | 'guard'> & { events: EventLimiter };
+    door: Pick<HandshakeDeps, 'handshakes' | 'guard' | 'timeoutMs'> & { events: EventLimiter };
     cluster: boolean;
     closing: () => boolean;
   },
@@ -125,7 +125,9 @@ export function devicesNamespace(
     queue.run(device.id, async () => {
       if (deps.closing() || !socket.connected) return;
       // A revoke or reissue that landed between the token check and joining the rooms found no socket to drop.
-      const now = await devices.tokenState(device.id);
+      const now = await withDeadline(devices.tokenState(device.id), deps.door.timeoutMs).catch(() => undefined);
+      // The database did not answer: no session without the re-check; the tablet reconnects later.
+      if (now === undefined) return void socket.disconnect(true);
       if (!now || now.revokedAt || now.jti !== device.jti)
         return revokeSocket(socket, now?.revokedAt ? 'revoked' : 'reissued', now?.revokedReason ?? null);
       data.counted = true;

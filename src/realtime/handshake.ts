@@ -2,7 +2,7 @@ import type { Counter } from 'prom-client';
 import type { Namespace, Socket } from 'socket.io';
 import type { Principal } from '../auth/principals';
 import { bearerToken, type Tokens } from '../auth/tokens';
-import { AppError, type ErrorBody, errorBody, toAppError } from '../errors';
+import { AppError, type ErrorBody, errorBody, toAppError, withDeadline } from '../errors';
 import type { Logger } from '../logger';
 import { type ConnectionGuard, factsOf } from './connections';
 
@@ -37,6 +37,8 @@ export interface HandshakeDeps {
   logger: Logger;
   handshakes: Counter;
   guard: ConnectionGuard;
+  /** A token check that has not finished by then (a database that hangs) refuses with SERVICE_UNAVAILABLE. */
+  timeoutMs: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export function authenticateSockets<L extends EventsMap, E extends EventsMap, S 
 ): void {
   nsp.use(async (socket, next) => {
     try {
-      const { principal, token } = await principalOf(socket, deps.tokens);
+      const { principal, token } = await withDeadline(principalOf(socket, deps.tokens), deps.timeoutMs);
       socket.data = await accept(principal, token, socket);
       deps.handshakes.inc({ namespace: nsp.name, outcome: 'ok' });
       next();

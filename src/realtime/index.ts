@@ -68,6 +68,7 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
 
       const door = {
         guard,
+        timeoutMs: config.requestTimeoutMs,
         handshakes: metrics.counter(
           'realtime_handshakes_total',
           'Socket handshakes by namespace and outcome (ok or the error code)',

@@ -153,19 +153,44 @@ export class RedisPresence extends LocalPresence {
     super();
   }
 
+  // While Redis does not answer, this node answers for itself: its own sockets are what it knows. When Redis comes
+  // back (empty after a restart), the next heartbeat finds this node missing and writes its devices back.
   async onlineDeviceIds(deviceIds: number[]): Promise<Set<number>> {
     if (deviceIds.length === 0) return new Set();
-    return new Set(ids(await SCRIPTS.online.run<string[]>(this.redis, [KEYS.nodes], [P, ...deviceIds])));
+    try {
+      return new Set(ids(await SCRIPTS.online.run<string[]>(this.redis, [KEYS.nodes], [P, ...deviceIds])));
+    } catch (err) {
+      this.degraded(err);
+      return super.onlineDeviceIds(deviceIds);
+    }
   }
 
   async connected(deviceId: number): Promise<boolean> {
-    this.add(deviceId);
-    return (await SCRIPTS.connect.run<number>(this.redis, [KEYS.nodes], [P, this.nodeId, deviceId])) === 1;
+    const here = this.add(deviceId);
+    try {
+      return (await SCRIPTS.connect.run<number>(this.redis, [KEYS.nodes], [P, this.nodeId, deviceId])) === 1;
+    } catch (err) {
+      this.degraded(err);
+      return here === 1;
+    }
   }
 
   async disconnected(deviceId: number): Promise<boolean> {
-    this.remove(deviceId);
-    return (await SCRIPTS.disconnect.run<number>(this.redis, [KEYS.nodes], [P, this.nodeId, deviceId])) === 1;
+    const here = this.remove(deviceId);
+    try {
+      return (await SCRIPTS.disconnect.run<number>(this.redis, [KEYS.nodes], [P, this.nodeId, deviceId])) === 1;
+    } catch (err) {
+      this.degraded(err);
+      return here === 0;
+    }
+  }
+
+  private lastWarning = 0;
+  /** One warning per 10 s at most while Redis is away. */
+  private degraded(err: unknown): void {
+    if (Date.now() - this.lastWarning < 10_000) return;
+    this.lastWarning = Date.now();
+    this.logger.warn({ err: (err as Error).message }, 'presence answers from this node alone: Redis does not answer');
   }
 
   /** Joins the live set (the first heartbeat must succeed: Redis down stops start-up), then beats and reaps. */

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import {
+  adminToken,
+  bearer,
+  createTenant,
+  onMysql,
+  pairDevice,
+  startHub,
+  type Tenant,
+  type TestHub,
+  waitFor,
+} from '../helpers';
+import { deviceSocket, type TestSocket } from '../socket-helpers';
+import { mariadb } from './services';
+
+const DEVICES = '/api/v1/merchants/loyalty/devices';
+
+/** Outages of the MariaDB the suite runs on: stopped, then hung (SIGSTOP). Each test leaves it running. */
+(onMysql ? describe : describe.skip)('outages: the database stops or hangs', function () {
+  this.timeout(120_000);
+  const TIMEOUT_MS = 2000;
+  let t: TestHub;
+  let tenant: Tenant;
+  let tablet: TestSocket;
+  let deviceId: number;
+  before(async () => {
+    t = await startHub({ REQUEST_TIMEOUT_MS: String(TIMEOUT_MS), LAST_SEEN_FLUSH_MS: '500' });
+    tenant = await createTenant(t, (await adminToken(t)).token, 1);
+    const device = await pairDevice(t, tenant);
+    deviceId = device.id;
+    tablet = deviceSocket(t.url, device.token);
+    await tablet.session();
+  });
+  after(async () => {
+    mariadb.resume();
+    await mariadb.start();
+    tablet.close();
+    await t.close();
+  });
+
+  /** A call that must come back 503 with Retry-After, well within a few seconds. */
+  const unavailable = async (call: () => Promise<{ status: number; headers: any; body: any }>) => {
+    const started = Date.now();
+    const res = await call();
+    expect(res.status).to.equal(503);
+    expect(Date.now() - started).to.be.below(TIMEOUT_MS + 2500);
+    return res;
+  };
+  const list = () => t.http.get(DEVICES).set(bearer(tenant.merchantToken));
+
+  it('stopped: REST answers 503 SERVICE_UNAVAILABLE with Retry-After, /readyz 503; sockets stay; all back after', async () => {
+    try {
+      await mariadb.stop();
+      const res = await unavailable(list);
+      expect(res.body.error.code).to.equal('SERVICE_UNAVAILABLE');
+      expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
+      const ready = await unavailable(() => t.http.get('/readyz'));
+      expect(ready.body).to.deep.equal({ status: 'unavailable', failing: ['database'] });
+      await t.http.get('/healthz').expect(200);
+      expect(tablet.socket.connected, 'the tablet stays connected').to.equal(true);
+    } finally {
+      await mariadb.start();
+    }
+    await waitFor(async () => (await list()).status === 200, 30_000, 250);
+    await t.http.get('/readyz').expect(200);
+    // What the tablet did meanwhile was kept and is written now.
+    const device = (await t.http.get(`${DEVICES}/${deviceId}`).set(bearer(tenant.merchantToken)).expect(200)).body
+      .device;
+    expect(device.online).to.equal(true);
+    expect(device.last_seen_at).to.not.equal(null);
+  });
+
+  it('hung: requests and /readyz answer 503 within their bound instead of waiting; all back after', async () => {
+    try {
+      mariadb.pause();
+      const res = await unavailable(list);
+      expect(res.body.error.code).to.equal('SERVICE_UNAVAILABLE');
+      const ready = await unavailable(() => t.http.get('/readyz'));
+      expect(ready.body.failing).to.deep.equal(['database']);
+      expect(tablet.socket.connected).to.equal(true);
+    } finally {
+      mariadb.resume();
+    }
+    await waitFor(async () => (await list()).status === 200, 30_000, 250);
+  });
+});
