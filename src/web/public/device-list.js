@@ -260,7 +260,13 @@
           });
         },
 
+        /**
+         * Closes a dialog and forgets what it showed first. The dialog's `close` event fires later, in a task of its
+         * own: until then the secret would still be in the state and the DOM of a dialog already hidden.
+         */
         closeDialog: function (ref) {
+          if (ref === 'secretDialog') this.forgetSecret();
+          if (ref === 'confirmDialog') this.onConfirmClosed();
           this.$refs[ref].close();
         },
 
@@ -315,8 +321,11 @@
           this.openDialog('secretDialog', 'secret-copy');
         },
 
-        /** However the dialog closes (button, Escape), the token and QR leave the state, and x-if drops their DOM. */
-        onSecretClosed: function () {
+        /**
+         * However the dialog closes, the token and QR leave the state at once and x-if drops their DOM: the buttons go
+         * through closeDialog, Escape fires `cancel` before closing, and `close` catches any other way.
+         */
+        forgetSecret: function () {
           this.secret = null;
         },
 
