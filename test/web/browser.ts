@@ -81,7 +81,7 @@ export function browserSuite(): BrowserSuite {
     await s.t?.close();
   });
   afterEach(async () => {
-    s.sockets.splice(0).forEach((x) => x.close());
+    for (const x of s.sockets.splice(0)) x.close();
     if (!s.probe) return;
     const { problems, context } = s.probe;
     s.probe = undefined;

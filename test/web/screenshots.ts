@@ -113,7 +113,7 @@ async function main() {
     await adminPage.page.locator('tr[data-device-id]').first().waitFor();
     await shot(adminPage.page, 'admin-devices.png');
   } finally {
-    demo.sockets.forEach((s) => s.close());
+    for (const s of demo.sockets) s.close();
     await browser.close();
     await t.close();
   }
