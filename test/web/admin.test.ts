@@ -88,6 +88,12 @@ describe('pages: an admin acts on behalf of a merchant in a real browser', funct
     const name = `Boulangerie ${uniq()}`;
     await page.getByRole('button', { name: 'New merchant' }).click();
     expect(await page.getByLabel('Merchant name').evaluate((el) => el === document.activeElement)).to.equal(true);
+    await page.keyboard.press('Escape');
+    await page.getByLabel('Merchant name').waitFor({ state: 'hidden' });
+    expect(
+      await page.getByRole('button', { name: 'New merchant' }).evaluate((el) => el === document.activeElement),
+    ).to.equal(true);
+    await page.keyboard.press('Enter');
     await page.getByRole('button', { name: 'Create merchant' }).click();
     await page.locator('#new-merchant-name-error').filter({ hasText: /\w/ }).waitFor();
     expect(await page.getByLabel('Merchant name').getAttribute('aria-invalid')).to.equal('true');

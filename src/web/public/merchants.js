@@ -101,8 +101,10 @@ document.addEventListener('alpine:init', () => {
       this.$nextTick(() => focusById('new-merchant-name'));
     },
 
+    /** Back to the button that opened the form. */
     closeCreate() {
       this.creating = false;
+      this.$nextTick(() => focusById('new-merchant-button'));
     },
 
     /** @param {string} name */
