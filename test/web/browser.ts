@@ -58,9 +58,13 @@ export async function openPage(browser: Browser, opts: PageOptions = {}): Promis
   });
   const page = await context.newPage();
   const problems: string[] = [];
-  // A page's own files (scripts, styles, icons, catalogs) must all be there; API refusals are the tests' business.
+  // A page's own files (scripts, styles, icons, catalogs) must all be there. API refusals are the tests' business, and
+  // so are Engine.IO's transport requests (`/socket.io/?EIO=…`: a lost connection is the page's to handle).
   page.on('response', (r) => {
-    if (r.status() >= 400 && !new URL(r.url()).pathname.startsWith('/api/')) problems.push(`${r.status()}: ${r.url()}`);
+    const url = new URL(r.url());
+    const transport = url.pathname.startsWith('/socket.io/') && url.searchParams.has('EIO');
+    if (r.status() >= 400 && !url.pathname.startsWith('/api/') && !transport)
+      problems.push(`${r.status()}: ${r.url()}`);
   });
   page.on('console', (m) => {
     // A refused request (a wrong password's 401, say) is logged by the browser itself: not a fault of the page.

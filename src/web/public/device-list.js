@@ -5,7 +5,7 @@
  * Live updates come from the Socket.IO /dashboard namespace; the one-time pairing secret (token and QR) is kept
  * only while its dialog is open.
  */
-/** @import { DashboardDeviceEvent, Device, DeviceEventPayload, Items, List, Merchant, PairingAnswer, Store, SubscribeAck } from '../../wire' */
+/** @import { DashboardDeviceEvent, Device, DeviceEventPayload, DeviceList, Merchant, PairingAnswer, Store, StoreList, SubscribeAck } from '../../wire' */
 import { api, errorText, fieldErrors, focusById, session, t, toLogin } from './core.js';
 
 /** @typedef {Device['status'] | 'expiring'} Badge */
@@ -100,7 +100,7 @@ document.addEventListener('alpine:init', () => {
         }
         try {
           const url = admin ? `/api/v1/admin/merchants/${this.merchantId}/stores` : '/api/v1/merchants/stores';
-          this.stores = /** @type {Items<Store>} */ (await api('GET', url)).items;
+          this.stores = /** @type {StoreList} */ (await api('GET', url)).items;
         } catch (err) {
           this.error = errorText(err);
         }
@@ -113,7 +113,7 @@ document.addEventListener('alpine:init', () => {
         if (this.filter.status) q.set('status', this.filter.status === 'expiring' ? 'active' : this.filter.status);
         this.loading = true;
         try {
-          const res = /** @type {List<Device>} */ (await api('GET', `${this.base}?${q}`));
+          const res = /** @type {DeviceList} */ (await api('GET', `${this.base}?${q}`));
           this.devices = res.items;
           this.total = res.total;
           this.error = '';

@@ -3,7 +3,7 @@
  * The admin's pages about merchants: the picker with its "New merchant" form (/admin/merchants), and one merchant's
  * stores and users with a form to add each (/admin/merchants/{id}). Validation errors of the API are shown per field.
  */
-/** @import { Items, List, Merchant, Store, User } from '../../wire' */
+/** @import { Merchant, MerchantList, Store, StoreList, User, UserList } from '../../wire' */
 import { api, errorText, fieldErrors, focusById, t } from './core.js';
 
 const ADMIN = '/api/v1/admin/merchants';
@@ -68,7 +68,7 @@ document.addEventListener('alpine:init', () => {
 
     async init() {
       try {
-        this.merchants = /** @type {List<Merchant>} */ (await api('GET', `${ADMIN}?limit=500`)).items;
+        this.merchants = /** @type {MerchantList} */ (await api('GET', `${ADMIN}?limit=500`)).items;
       } catch (err) {
         this.error = errorText(err);
       } finally {
@@ -148,8 +148,8 @@ document.addEventListener('alpine:init', () => {
           api('GET', `${base}/users?limit=500`),
         ]);
         this.merchant = /** @type {{ merchant: Merchant }} */ (m).merchant;
-        this.stores = /** @type {Items<Store>} */ (stores).items;
-        const list = /** @type {List<User>} */ (users);
+        this.stores = /** @type {StoreList} */ (stores).items;
+        const list = /** @type {UserList} */ (users);
         this.users = list.items;
         this.usersTotal = list.total;
       } catch (err) {
