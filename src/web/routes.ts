@@ -7,19 +7,27 @@ const VIEWS = path.join(__dirname, 'views');
 const PUBLIC = path.join(__dirname, 'public');
 const ALPINE_CSP = require.resolve('@alpinejs/csp/dist/cdn.min.js');
 
-/** A page: its body file, the role it is for (the client sends other users away), the extra scripts it needs. */
+/**
+ * A page: its body file, the role it is for (the client sends other users away), the extra classic scripts it needs
+ * (globals such as the Socket.IO client) and its own ES modules from public/ (core.js is in every page).
+ */
 interface Page {
   view: string;
   role?: 'admin' | 'merchant';
   scripts?: string[];
+  modules?: string[];
 }
 
-const LIVE_SCRIPTS = ['/socket.io/socket.io.min.js', '/assets/device-list.js'];
+const DEVICE_LIST: Pick<Page, 'scripts' | 'modules'> = {
+  scripts: ['/socket.io/socket.io.min.js'],
+  modules: ['/assets/device-list.js'],
+};
 const PAGES: Record<string, Page> = {
   '/login': { view: 'login.html' },
-  '/admin/merchants': { view: 'merchants.html', role: 'admin' },
-  '/admin/merchants/:merchant_id/loyalty/devices': { view: 'admin-devices.html', role: 'admin', scripts: LIVE_SCRIPTS },
-  '/merchants/loyalty/devices': { view: 'merchant-devices.html', role: 'merchant', scripts: LIVE_SCRIPTS },
+  '/admin/merchants': { view: 'merchants.html', role: 'admin', modules: ['/assets/merchants.js'] },
+  '/admin/merchants/:merchant_id': { view: 'merchant.html', role: 'admin', modules: ['/assets/merchants.js'] },
+  '/admin/merchants/:merchant_id/loyalty/devices': { view: 'admin-devices.html', role: 'admin', ...DEVICE_LIST },
+  '/merchants/loyalty/devices': { view: 'merchant-devices.html', role: 'merchant', ...DEVICE_LIST },
 };
 
 /** `{{> name}}` → views/partials/name.html, recursively; done once at start-up. */
@@ -31,7 +39,12 @@ function include(html: string): string {
 
 function render(page: Page): string {
   const layout = fs.readFileSync(path.join(VIEWS, 'layout.html'), 'utf8');
-  const scripts = (page.scripts ?? []).map((src) => `  <script defer src="${src}"></script>`).join('\n');
+  // Deferred classic scripts and module scripts run in document order, after parsing: the globals, then our
+  // modules (which register their components on alpine:init), then Alpine (layout.html) which starts the page.
+  const scripts = [
+    ...(page.scripts ?? []).map((src) => `  <script defer src="${src}"></script>`),
+    ...(page.modules ?? []).map((src) => `  <script type="module" src="${src}"></script>`),
+  ].join('\n');
   return include(layout)
     .replace('{{role}}', page.role ?? '')
     .replace('{{scripts}}', scripts)
@@ -61,6 +74,8 @@ export function webRoutes(): Router {
     res.set('Cache-Control', 'no-cache').json(resolvedCatalog(locale));
   });
   r.get('/assets/vendor/alpine-csp.min.js', (_req, res) => res.sendFile(ALPINE_CSP));
+  // public/ also holds globals.d.ts, for the typecheck only.
+  r.use('/assets', (req, _res, next) => (req.path.endsWith('.ts') ? next('router') : next()));
   r.use('/assets', express.static(PUBLIC, { index: false, fallthrough: true }));
   return r;
 }

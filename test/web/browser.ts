@@ -41,11 +41,31 @@ export interface PageProbe {
   problems: string[];
 }
 
+export interface PageOptions {
+  locale?: string;
+  /** The window's size; a desktop's by default. */
+  viewport?: { width: number; height: number };
+}
+
+/** A phone held upright: the narrowest width the pages are made for. */
+export const PHONE = { width: 360, height: 740 };
+
 /** A fresh browser context (own sessionStorage and localStorage) and page, watching for errors. */
-export async function openPage(browser: Browser, opts: { locale?: string } = {}): Promise<PageProbe> {
-  const context = await browser.newContext({ locale: opts.locale ?? 'en-GB', viewport: { width: 1280, height: 860 } });
+export async function openPage(browser: Browser, opts: PageOptions = {}): Promise<PageProbe> {
+  const context = await browser.newContext({
+    locale: opts.locale ?? 'en-GB',
+    viewport: opts.viewport ?? { width: 1280, height: 860 },
+  });
   const page = await context.newPage();
   const problems: string[] = [];
+  // A page's own files (scripts, styles, icons, catalogs) must all be there. API refusals are the tests' business, and
+  // so are Engine.IO's transport requests (`/socket.io/?EIO=…`: a lost connection is the page's to handle).
+  page.on('response', (r) => {
+    const url = new URL(r.url());
+    const transport = url.pathname.startsWith('/socket.io/') && url.searchParams.has('EIO');
+    if (r.status() >= 400 && !url.pathname.startsWith('/api/') && !transport)
+      problems.push(`${r.status()}: ${r.url()}`);
+  });
   page.on('console', (m) => {
     // A refused request (a wrong password's 401, say) is logged by the browser itself: not a fault of the page.
     if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text()))
@@ -64,7 +84,7 @@ export interface BrowserSuite {
   sockets: Socket[];
   /** The current test's page: after the test its context closes and it must have shown no error. */
   probe?: PageProbe;
-  open(opts?: { locale?: string }): Promise<PageProbe>;
+  open(opts?: PageOptions): Promise<PageProbe>;
 }
 
 /** The lifecycle every page suite shares: one browser, one server, an admin; each test's page checked for errors. */
@@ -81,7 +101,7 @@ export function browserSuite(): BrowserSuite {
     await s.t?.close();
   });
   afterEach(async () => {
-    s.sockets.splice(0).forEach((x) => x.close());
+    for (const x of s.sockets.splice(0)) x.close();
     if (!s.probe) return;
     const { problems, context } = s.probe;
     s.probe = undefined;

@@ -297,4 +297,23 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     expect(res.text).to.not.match(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect((await t.http.get('/assets/vendor/alpine-csp.min.js').expect(200)).text).to.include('Alpine');
   });
+
+  it('loads its own scripts as ES modules with a JavaScript type, and links an SVG favicon', async () => {
+    const pages = ['/login', '/admin/merchants', '/admin/merchants/1', '/merchants/loyalty/devices'];
+    for (const path of pages) {
+      const html = (await t.http.get(path).expect(200)).text;
+      expect(html, path).to.include('<script type="module" src="/assets/core.js"></script>');
+      expect(html, path).to.include('<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">');
+    }
+    expect((await t.http.get('/merchants/loyalty/devices').expect(200)).text).to.include(
+      '<script type="module" src="/assets/device-list.js"></script>',
+    );
+    for (const file of ['core.js', 'device-list.js', 'merchants.js']) {
+      const res = await t.http.get(`/assets/${file}`).expect(200);
+      expect(res.headers['content-type'], file).to.match(/^(text|application)\/javascript/);
+      expect(res.text, file).to.match(/^\/\/ @ts-check\n/);
+    }
+    expect((await t.http.get('/assets/favicon.svg').expect(200)).headers['content-type']).to.match(/^image\/svg\+xml/);
+    await t.http.get('/assets/globals.d.ts').expect(404);
+  });
 });

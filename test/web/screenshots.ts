@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { io as connect, type Socket } from 'socket.io-client';
 import { TerminalDevice } from '../../src/devices/entities';
 import { adminToken, bearer, startHub, uniq, type TestHub } from '../helpers';
-import { adminUser, launchChromium, merchantUser, openPage, signIn } from './browser';
+import { adminUser, launchChromium, merchantUser, openPage, PHONE, signIn } from './browser';
 
 const DOCS = path.join(__dirname, '..', '..', 'docs');
 const DAY = 86_400_000;
@@ -112,8 +112,20 @@ async function main() {
     await adminPage.page.goto(`${t.url}/admin/merchants/${demo.merchantId}/loyalty/devices`);
     await adminPage.page.locator('tr[data-device-id]').first().waitFor();
     await shot(adminPage.page, 'admin-devices.png');
+    await adminPage.page.goto(`${t.url}/admin/merchants/${demo.merchantId}`);
+    await adminPage.page.locator('tr[data-user-id]').first().waitFor();
+    await adminPage.page.getByLabel('Store name').fill('Remich');
+    await adminPage.page.getByLabel('Store code').fill('remich 04!');
+    await adminPage.page.getByRole('button', { name: 'Add store' }).click();
+    await adminPage.page.locator('#new-store-code-error').filter({ hasText: /\w/ }).waitFor();
+    await shot(adminPage.page, 'merchant.png');
+
+    const phone = await openPage(browser, { viewport: PHONE });
+    await signIn(phone.page, t.url, demo.email, /\/merchants\/loyalty\/devices$/);
+    await phone.page.locator('tr[data-device-id]').first().waitFor();
+    await shot(phone.page, 'devices-phone.png');
   } finally {
-    demo.sockets.forEach((s) => s.close());
+    for (const s of demo.sockets) s.close();
     await browser.close();
     await t.close();
   }

@@ -1,306 +1,287 @@
+// @ts-check
 /*
- * Shared by every page: the session (user token in sessionStorage), the REST client, the locale catalog,
- * date formatting, the page header, the login form and the admin's merchant picker.
- * Plain browser JS served as is (no build step); Alpine's CSP build evaluates only the expressions in the HTML.
+ * Shared by every page: the session (user token in sessionStorage), the REST client, the locale catalog, date
+ * formatting, the page header and the login form. An ES module served as is (no build step, typechecked by
+ * `tsc -p tsconfig.web.json`); Alpine's CSP build evaluates only the expressions in the HTML.
  */
-(function () {
-  var LOCALES = ['en', 'fr', 'de', 'lb'];
-  var TOKEN_KEY = 'th.token';
-  var USER_KEY = 'th.user';
-  var LOCALE_KEY = 'th.locale';
+/** @import { ErrorBody, LoginAnswer, User } from '../../wire' */
+/** @import { Locale } from '../../i18n' */
 
-  // --- session -------------------------------------------------------------------------------------------------
-  // The token lives in sessionStorage (this tab only, gone when it closes) and travels only in the Authorization
-  // header: no cookie, so no CSRF; the strict CSP (no inline script, no eval) is the defence against XSS.
-  var session = {
-    token: function () {
-      return sessionStorage.getItem(TOKEN_KEY);
-    },
-    user: function () {
-      try {
-        return JSON.parse(sessionStorage.getItem(USER_KEY) || 'null');
-      } catch (_e) {
-        return null;
-      }
-    },
-    save: function (token, user) {
-      sessionStorage.setItem(TOKEN_KEY, token);
-      sessionStorage.setItem(USER_KEY, JSON.stringify(user));
-    },
-    clear: function () {
-      sessionStorage.removeItem(TOKEN_KEY);
-      sessionStorage.removeItem(USER_KEY);
-    },
-  };
+/** @type {readonly Locale[]} */
+const LOCALES = ['en', 'fr', 'de', 'lb'];
+const TOKEN_KEY = 'th.token';
+const USER_KEY = 'th.user';
+const LOCALE_KEY = 'th.locale';
 
-  function homeFor(user) {
-    if (user && user.role === 'admin') return '/admin/merchants';
-    if (user && user.role === 'merchant') return '/merchants/loyalty/devices';
-    return null;
-  }
+/** @param {unknown} value @returns {value is Locale} */
+const isLocale = (value) => LOCALES.includes(/** @type {Locale} */ (value));
 
-  /** Back to the login page; it returns here after signing in. The URL carries the path, never a token. */
-  function toLogin() {
-    session.clear();
-    location.replace(`/login?next=${encodeURIComponent(location.pathname)}`);
-  }
+// --- session -------------------------------------------------------------------------------------------------------
+// The token lives in sessionStorage (this tab only, gone when it closes) and travels only in the Authorization
+// header: no cookie, so no CSRF; the strict CSP (no inline script, no eval) is the defence against XSS.
+export const session = {
+  /** @returns {string | null} */
+  token: () => sessionStorage.getItem(TOKEN_KEY),
+  /** @returns {User | null} */
+  user: () => {
+    try {
+      return JSON.parse(sessionStorage.getItem(USER_KEY) ?? 'null');
+    } catch {
+      return null;
+    }
+  },
+  /** @param {string} token @param {User} user */
+  save: (token, user) => {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(USER_KEY, JSON.stringify(user));
+  },
+  clear: () => {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(USER_KEY);
+  },
+};
 
-  /** A same-origin path to return to after login, or null. */
-  function safeNext() {
-    var next = new URLSearchParams(location.search).get('next');
-    return next && /^\/(?![/\\])/.test(next) ? next : null;
-  }
+/** Where a user lands after signing in; store staff have no page. @param {User | null} user */
+const homeFor = (user) => {
+  if (user?.role === 'admin') return '/admin/merchants';
+  if (user?.role === 'merchant') return '/merchants/loyalty/devices';
+  return null;
+};
 
-  // A page for a role sends anyone else away before anything renders.
-  var requiredRole = document.body.dataset.role;
-  if (requiredRole) {
-    var current = session.user();
-    if (!session.token() || !current) toLogin();
-    else if (current.role !== requiredRole) location.replace(homeFor(current) || '/login');
-  }
+/** Back to the login page; it returns here after signing in. The URL carries the path, never a token. */
+export const toLogin = () => {
+  session.clear();
+  location.replace(`/login?next=${encodeURIComponent(location.pathname)}`);
+};
 
-  // --- REST ----------------------------------------------------------------------------------------------------
-  function ApiError(status, body) {
-    var err = body?.error || {};
+/** A same-origin path to return to after login, or null. */
+const safeNext = () => {
+  const next = new URLSearchParams(location.search).get('next');
+  return next && /^\/(?![/\\])/.test(next) ? next : null;
+};
+
+// A page for a role sends anyone else away before anything renders.
+const requiredRole = document.body.dataset.role;
+if (requiredRole) {
+  const current = session.user();
+  if (!session.token() || !current) toLogin();
+  else if (current.role !== requiredRole) location.replace(homeFor(current) ?? '/login');
+}
+
+// --- REST ----------------------------------------------------------------------------------------------------------
+/** An error answer of the API: its code, its localized message and, for VALIDATION_ERROR, one message per field. */
+export class ApiError extends Error {
+  /** @param {number} status @param {{ error?: Partial<ErrorBody> } | null} body */
+  constructor(status, body) {
+    const err = body?.error;
+    super(err?.message ?? `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
-    this.code = err.code || 'INTERNAL';
-    this.message = err.message || `HTTP ${status}`;
-    this.fields = err.details?.fields || {};
+    this.code = err?.code ?? 'INTERNAL';
+    const fields = /** @type {{ fields?: Record<string, string> } | undefined} */ (err?.details)?.fields;
+    /** @type {Record<string, string>} */
+    this.fields = fields ?? {};
   }
-  ApiError.prototype = Object.create(Error.prototype);
+}
 
-  /** JSON in, JSON out, bearer token and locale attached; a 401 on an authenticated call ends the session. */
-  function api(method, path, body) {
-    var headers = { Accept: 'application/json', 'Accept-Language': i18nLocale() };
-    var token = session.token();
-    if (token) headers.Authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    return fetch(path, {
-      method: method,
-      headers: headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit',
-      cache: 'no-store',
-    }).then(function (res) {
-      return res
-        .json()
-        .catch(function () {
-          return null;
-        })
-        .then(function (data) {
-          if (res.status === 401 && token) toLogin();
-          if (!res.ok) throw new ApiError(res.status, data);
-          return data;
-        });
-    });
-  }
-
-  // --- locale --------------------------------------------------------------------------------------------------
-  function initialLocale() {
-    var saved = localStorage.getItem(LOCALE_KEY);
-    if (LOCALES.indexOf(saved) >= 0) return saved;
-    var preferred = navigator.languages?.length ? navigator.languages : [navigator.language || 'en'];
-    for (var i = 0; i < preferred.length; i++) {
-      var lang = String(preferred[i]).toLowerCase().split('-')[0];
-      if (LOCALES.indexOf(lang) >= 0) return lang;
-    }
-    return 'en';
-  }
-
-  function i18nLocale() {
-    return window.Alpine && Alpine.store('i18n') ? Alpine.store('i18n').locale : initialLocale();
-  }
-
-  var UNITS = [
-    ['year', 31536000],
-    ['month', 2592000],
-    ['day', 86400],
-    ['hour', 3600],
-    ['minute', 60],
-  ];
-
-  var i18nStore = {
-    locale: initialLocale(),
-    messages: {},
-    ready: false,
-    /** The text of a key with `{name}` parameters filled in; the server already applied the fallbacks. */
-    t: function (key, params) {
-      var text = this.messages[key];
-      if (typeof text !== 'string') return this.ready ? key : '';
-      return text.replace(/\{(\w+)\}/g, function (m, name) {
-        return params && params[name] !== undefined && params[name] !== null ? String(params[name]) : m;
-      });
-    },
-    use: function (locale, remember) {
-      var self = this;
-      if (LOCALES.indexOf(locale) < 0) locale = 'en';
-      return fetch(`/i18n/${locale}.json`, { credentials: 'omit' })
-        .then(function (res) {
-          if (!res.ok) throw new Error(`catalog ${res.status}`);
-          return res.json();
-        })
-        .then(function (messages) {
-          self.messages = messages;
-          self.locale = locale;
-          self.ready = true;
-          if (remember) localStorage.setItem(LOCALE_KEY, locale);
-          document.documentElement.lang = locale;
-          document.title = messages['app.name'] || 'Terminal Hub';
-        });
-    },
-    date: function (iso) {
-      return iso ? new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' }).format(new Date(iso)) : '';
-    },
-    dateTime: function (iso) {
-      return iso
-        ? new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso))
-        : '';
-    },
-    /** "3 min ago", "in 2 days", "now" — in the chosen locale. */
-    relative: function (iso, now) {
-      if (!iso) return '';
-      var seconds = (new Date(iso).getTime() - (now || Date.now())) / 1000;
-      var rtf = new Intl.RelativeTimeFormat(this.locale, { numeric: 'auto', style: 'long' });
-      for (var i = 0; i < UNITS.length; i++) {
-        if (Math.abs(seconds) >= UNITS[i][1]) return rtf.format(Math.round(seconds / UNITS[i][1]), UNITS[i][0]);
-      }
-      return rtf.format(0, 'second');
-    },
-  };
-
-  /** Keeps Tab and Shift+Tab inside an open modal dialog. */
-  function trapFocus(event, dialog) {
-    if (event.key !== 'Tab') return;
-    var focusable = Array.prototype.filter.call(
-      dialog.querySelectorAll(
-        'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])',
-      ),
-      function (el) {
-        return el.offsetParent !== null || el === document.activeElement;
-      },
-    );
-    if (!focusable.length) return;
-    var first = focusable[0];
-    var last = focusable[focusable.length - 1];
-    if (event.shiftKey && (document.activeElement === first || !dialog.contains(document.activeElement))) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && (document.activeElement === last || !dialog.contains(document.activeElement))) {
-      event.preventDefault();
-      first.focus();
-    }
-  }
-
-  function errorText(err) {
-    return err?.message ? err.message : Alpine.store('i18n').t('common.error_generic');
-  }
-
-  window.TH = { api: api, session: session, toLogin: toLogin, errorText: errorText };
-
-  // --- components ----------------------------------------------------------------------------------------------
-  document.addEventListener('alpine:init', function () {
-    Alpine.store('i18n', i18nStore);
-    Alpine.store('clock', { now: Date.now() });
-    setInterval(function () {
-      Alpine.store('clock').now = Date.now();
-    }, 15000);
-    Alpine.store('i18n')
-      .use(Alpine.store('i18n').locale, false)
-      .catch(function () {
-        Alpine.store('i18n').ready = true;
-      });
-    document.addEventListener('keydown', function (e) {
-      var dialog = document.querySelector('dialog[open]');
-      if (dialog) trapFocus(e, dialog);
-    });
-
-    Alpine.data('appHeader', function () {
-      var user = session.user();
-      return {
-        email: (requiredRole && user?.email) || '',
-        isAdmin: Boolean(requiredRole && user && user.role === 'admin'),
-        logout: function () {
-          session.clear();
-          location.assign('/login');
-        },
-      };
-    });
-
-    Alpine.data('loginForm', function () {
-      return {
-        email: '',
-        password: '',
-        error: '',
-        busy: false,
-        init: function () {
-          var home = homeFor(session.user());
-          if (session.token() && home) location.replace(safeNext() || home);
-          this.$nextTick(function () {
-            document.getElementById('login-email').focus();
-          });
-        },
-        submit: function () {
-          var self = this;
-          self.error = '';
-          if (!self.email || !self.password) {
-            self.error = Alpine.store('i18n').t('page.login.missing');
-            return;
-          }
-          self.busy = true;
-          api('POST', '/api/v1/auth/login', { email: self.email, password: self.password })
-            .then(function (res) {
-              var home = homeFor(res.user);
-              if (!home) {
-                self.error = Alpine.store('i18n').t('page.login.no_access');
-                return;
-              }
-              session.save(res.token, res.user);
-              self.password = '';
-              location.assign(safeNext() || home);
-            })
-            .catch(function (err) {
-              self.error = errorText(err);
-            })
-            .finally(function () {
-              self.busy = false;
-            });
-        },
-      };
-    });
-
-    Alpine.data('merchantPicker', function () {
-      return {
-        merchants: [],
-        search: '',
-        loading: true,
-        error: '',
-        init: function () {
-          var self = this;
-          api('GET', '/api/v1/admin/merchants?limit=500')
-            .then(function (res) {
-              self.merchants = res.items;
-            })
-            .catch(function (err) {
-              self.error = errorText(err);
-            })
-            .finally(function () {
-              self.loading = false;
-            });
-        },
-        shown: function () {
-          var q = this.search.trim().toLowerCase();
-          return this.merchants.filter(function (m) {
-            return !q || m.name.toLowerCase().indexOf(q) >= 0;
-          });
-        },
-        isEmpty: function () {
-          return !this.loading && !this.error && this.shown().length === 0;
-        },
-        devicesUrl: function (m) {
-          return `/admin/merchants/${m.id}/loyalty/devices`;
-        },
-      };
-    });
+/**
+ * JSON in, JSON out, bearer token and locale attached; a 401 on an authenticated call ends the session.
+ * The answer is `unknown`: callers cast it to the wire type of the endpoint.
+ * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {string} path
+ * @param {unknown} [body]
+ * @returns {Promise<unknown>}
+ */
+export async function api(method, path, body) {
+  /** @type {Record<string, string>} */
+  const headers = { Accept: 'application/json', 'Accept-Language': i18nStore.locale };
+  const token = session.token();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: 'omit',
+    cache: 'no-store',
   });
-})();
+  const data = await res.json().catch(() => null);
+  if (res.status === 401 && token) toLogin();
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+// --- locale --------------------------------------------------------------------------------------------------------
+/** @returns {Locale} */
+function initialLocale() {
+  const saved = localStorage.getItem(LOCALE_KEY);
+  if (isLocale(saved)) return saved;
+  const preferred = navigator.languages?.length ? navigator.languages : [navigator.language || 'en'];
+  for (const tag of preferred) {
+    const lang = String(tag).toLowerCase().split('-')[0];
+    if (isLocale(lang)) return lang;
+  }
+  return 'en';
+}
+
+/** @type {[Intl.RelativeTimeFormatUnit, number][]} */
+const UNITS = [
+  ['year', 31536000],
+  ['month', 2592000],
+  ['day', 86400],
+  ['hour', 3600],
+  ['minute', 60],
+];
+
+/** @type {I18nStore} */
+const i18nStore = {
+  locale: initialLocale(),
+  messages: {},
+  ready: false,
+  /** The text of a key with `{name}` parameters filled in; the server already applied the fallbacks. */
+  t(key, params) {
+    const text = this.messages[key];
+    if (typeof text !== 'string') return this.ready ? key : '';
+    return text.replace(/\{(\w+)\}/g, (m, name) => {
+      const value = params?.[name];
+      return value !== undefined && value !== null ? String(value) : m;
+    });
+  },
+  async use(wanted, remember) {
+    const locale = isLocale(wanted) ? wanted : 'en';
+    const res = await fetch(`/i18n/${locale}.json`, { credentials: 'omit' });
+    if (!res.ok) throw new Error(`catalog ${res.status}`);
+    /** @type {Record<string, string>} */
+    const messages = await res.json();
+    this.messages = messages;
+    this.locale = locale;
+    this.ready = true;
+    if (remember) localStorage.setItem(LOCALE_KEY, locale);
+    document.documentElement.lang = locale;
+    document.title = messages['app.name'] ?? 'Terminal Hub';
+  },
+  date(iso) {
+    return iso ? new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium' }).format(new Date(iso)) : '';
+  },
+  dateTime(iso) {
+    return iso
+      ? new Intl.DateTimeFormat(this.locale, { dateStyle: 'medium', timeStyle: 'medium' }).format(new Date(iso))
+      : '';
+  },
+  /** "3 min ago", "in 2 days", "now" — in the chosen locale. */
+  relative(iso, now) {
+    if (!iso) return '';
+    const seconds = (new Date(iso).getTime() - (now ?? Date.now())) / 1000;
+    const rtf = new Intl.RelativeTimeFormat(this.locale, { numeric: 'auto', style: 'long' });
+    for (const [unit, size] of UNITS) {
+      if (Math.abs(seconds) >= size) return rtf.format(Math.round(seconds / size), unit);
+    }
+    return rtf.format(0, 'second');
+  },
+};
+
+/** A text of the current locale (through Alpine's store, so what renders it follows a change of language). */
+export const t = (/** @type {string} */ key, /** @type {TextParams} */ params = {}) =>
+  Alpine.store('i18n').t(key, params);
+
+/** The message to show for a failed call. @param {unknown} err */
+export const errorText = (err) => (err instanceof Error && err.message ? err.message : t('common.error_generic'));
+
+/**
+ * The API's per-field validation messages of a failed call, for the inputs of a form; `{}` for any other error.
+ * @param {unknown} err
+ * @returns {Record<string, string>}
+ */
+export const fieldErrors = (err) => (err instanceof ApiError && err.code === 'VALIDATION_ERROR' ? err.fields : {});
+
+// --- dialogs -------------------------------------------------------------------------------------------------------
+const FOCUSABLE =
+  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Keeps Tab and Shift+Tab inside an open modal dialog. @param {KeyboardEvent} event @param {Element} dialog */
+function trapFocus(event, dialog) {
+  if (event.key !== 'Tab') return;
+  const focusable = Array.from(dialog.querySelectorAll(FOCUSABLE)).filter(
+    (el) => el instanceof HTMLElement && (el.offsetParent !== null || el === document.activeElement),
+  );
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  if (!(first instanceof HTMLElement) || !(last instanceof HTMLElement)) return;
+  const inside = dialog.contains(document.activeElement);
+  if (event.shiftKey && (document.activeElement === first || !inside)) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
+/** Focuses an element by id, if it is there. @param {string} id */
+export const focusById = (id) => document.getElementById(id)?.focus();
+
+// --- components ----------------------------------------------------------------------------------------------------
+document.addEventListener('alpine:init', () => {
+  Alpine.store('i18n', i18nStore);
+  Alpine.store('clock', { now: Date.now() });
+  setInterval(() => {
+    Alpine.store('clock').now = Date.now();
+  }, 15000);
+  const i18n = Alpine.store('i18n');
+  i18n.use(i18n.locale, false).catch(() => {
+    i18n.ready = true;
+  });
+  document.addEventListener('keydown', (e) => {
+    const dialog = document.querySelector('dialog[open]');
+    if (dialog) trapFocus(e, dialog);
+  });
+
+  Alpine.data('appHeader', () => {
+    const user = session.user();
+    return {
+      email: (requiredRole && user?.email) || '',
+      isAdmin: Boolean(requiredRole && user?.role === 'admin'),
+      logout() {
+        session.clear();
+        location.assign('/login');
+      },
+    };
+  });
+
+  Alpine.data('loginForm', () => ({
+    email: '',
+    password: '',
+    error: '',
+    busy: false,
+    init() {
+      const home = homeFor(session.user());
+      if (session.token() && home) location.replace(safeNext() ?? home);
+      this.$nextTick(() => focusById('login-email'));
+    },
+    async submit() {
+      this.error = '';
+      if (!this.email || !this.password) {
+        this.error = t('page.login.missing');
+        return;
+      }
+      this.busy = true;
+      try {
+        const res = /** @type {LoginAnswer} */ (
+          await api('POST', '/api/v1/auth/login', { email: this.email, password: this.password })
+        );
+        const home = homeFor(res.user);
+        if (!home) {
+          this.error = t('page.login.no_access');
+          return;
+        }
+        session.save(res.token, res.user);
+        this.password = '';
+        location.assign(safeNext() ?? home);
+      } catch (err) {
+        this.error = errorText(err);
+      } finally {
+        this.busy = false;
+      }
+    },
+  }));
+});
