@@ -19,6 +19,7 @@ export const instant = z.string().meta({ format: 'date-time' });
 export const page = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item), total: z.number().int() });
 
 /** C0 and C1 controls (NUL, ESC, CR, LF, TAB, DEL…) and the bidi embeddings, overrides and isolates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL_OR_BIDI = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 /** A UTF-16 surrogate that is not half of a pair (not a character at all). */
 const LONE_SURROGATE = /\p{Cs}/u;

@@ -288,6 +288,21 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     await page.waitForURL(/\/login\?next=/);
   });
 
+  it('after sign-in, a next parameter that would leave the site is ignored (no open redirect)', async () => {
+    const tenant = await createTenant(t, admin, 1);
+    const { email } = await merchantUser(t, admin, tenant);
+    const { page } = await suite.open();
+    for (const next of ['/\t/evil.example', '//evil.example', '/\\evil.example', 'https://evil.example/']) {
+      await page.goto(`${t.url}/login?next=${encodeURIComponent(next)}`);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${t.url}/merchants/loyalty/devices`);
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.waitForURL(`${t.url}/login`);
+    }
+  });
+
   it('serves the pages under a strict Content-Security-Policy', async () => {
     const res = await t.http.get('/merchants/loyalty/devices').expect(200);
     expect(res.type).to.equal('text/html');

@@ -54,10 +54,19 @@ export const toLogin = () => {
   location.replace(`/login?next=${encodeURIComponent(location.pathname)}`);
 };
 
-/** A same-origin path to return to after login, or null. */
+/**
+ * A same-origin path to return to after login, or null. Parsed as the browser would (which drops tabs and newlines,
+ * so `/\t/evil.example` means `//evil.example`) and kept only if it stays on this origin.
+ */
 const safeNext = () => {
   const next = new URLSearchParams(location.search).get('next');
-  return next && /^\/(?![/\\])/.test(next) ? next : null;
+  if (!next?.startsWith('/')) return null;
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? url.pathname + url.search + url.hash : null;
+  } catch {
+    return null;
+  }
 };
 
 // A page for a role sends anyone else away before anything renders.
