@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { passwordSchema } from '../auth/passwords';
 import { idParam, pagination } from '../http/validate';
 
 export const email = z
   .email('must be an email address')
   .max(254)
   .transform((e) => e.toLowerCase());
-export const password = z.string().min(10, 'must be at least 10 characters').max(200);
+export const password = passwordSchema;
 
 export const loginBody = z.strictObject({
   email: z
