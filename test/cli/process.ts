@@ -32,15 +32,15 @@ export interface Started {
   stop: () => Promise<number | null>;
 }
 
-/** Starts `src/main.ts` as its own process (no TTY) on `port` and waits for /healthz. */
+/** Starts `src/main.ts` as its own process (no TTY) on `port` (`noPortEnv`: set elsewhere) and waits for /healthz. */
 export async function startMain(
   env: Record<string, string>,
-  opts: { cwd?: string; port?: number } = {},
+  opts: { cwd?: string; port?: number; noPortEnv?: boolean } = {},
 ): Promise<Started> {
   const port = opts.port ?? 20000 + Math.floor(Math.random() * 20000);
   let out = '';
   const proc = spawn(TSX, [path.join(ROOT, 'src/main.ts')], {
-    env: childEnv({ PORT: String(port), ...env }),
+    env: childEnv(opts.noPortEnv ? env : { PORT: String(port), ...env }),
     cwd: opts.cwd ?? ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
