@@ -55,7 +55,9 @@ describe('npm run job:expiry: the scan once, on demand', function () {
         ).to.equal(true);
       const second = await run('node_modules/.bin/tsx', ['src/cli/expiry-scan.ts'], { env });
       const [, secondFlagged] = second.stdout.split('\n');
-      expect(secondFlagged).to.match(/^Flagged \d+ device/).and.not.match(new RegExp(`\\b${d.id}\\b`));
+      expect(secondFlagged)
+        .to.match(/^Flagged \d+ device/)
+        .and.not.match(new RegExp(`\\b${d.id}\\b`));
     } finally {
       dash.close();
     }
