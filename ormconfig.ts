@@ -1,7 +1,7 @@
 import { loadConfig, loadDotEnv } from './src/config';
 import { migrationCliLogger } from './src/db/cli-logger';
 import { createDataSource } from './src/db/data-source';
-import { describeDatabase } from './src/db/open';
+import { describeDatabase, prepareSqliteFile } from './src/db/open';
 
 /**
  * The TypeORM data source for the CLI (`npm run migration:run`, `migration:generate`, …): the same factory the
@@ -12,6 +12,7 @@ export { createDataSource };
 loadDotEnv();
 const config = loadConfig(process.env);
 process.stdout.write(`Database: ${describeDatabase(config)}\n`);
+prepareSqliteFile(config); // owner-only, as the server creates it
 const dataSource = createDataSource(config);
 dataSource.setOptions({ logger: migrationCliLogger() });
 export default dataSource;

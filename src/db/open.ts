@@ -20,6 +20,17 @@ export function ensureDataDir(dataDir: string) {
   if (!fs.existsSync(dataDir)) fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 }
 
+/**
+ * Without DATABASE_URL: DATA_DIR (0700) and the SQLite file (0600), created before SQLite opens it, which gives its
+ * -wal and -shm the database file's mode. For the app and the TypeORM CLI (ormconfig.ts).
+ */
+export function prepareSqliteFile(config: Pick<Config, 'databaseUrl' | 'dataDir'>) {
+  if (config.databaseUrl) return;
+  const file = sqliteFile(config);
+  ensureDataDir(path.dirname(file));
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+}
+
 /** The SQLite file and its -wal/-shm, owner-only (0600). */
 function restrictSqliteFiles(file: string) {
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
@@ -38,12 +49,7 @@ function restrictSqliteFiles(file: string) {
  * created owner-only (its folder 0700, the file and its -wal/-shm 0600).
  */
 export async function openDatabase(config: DbConfig, opts: { logger?: Logger } = {}): Promise<DataSource> {
-  if (!config.databaseUrl) {
-    const file = sqliteFile(config);
-    ensureDataDir(path.dirname(file));
-    // Created empty with mode 0600 before SQLite opens it: SQLite gives -wal and -shm the database file's mode.
-    fs.closeSync(fs.openSync(file, 'a', 0o600));
-  }
+  prepareSqliteFile(config);
   const db = createDataSource(config);
   await db.initialize();
   try {

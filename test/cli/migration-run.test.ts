@@ -34,10 +34,17 @@ function expectQuietRuns(env: Record<string, string>, database: string) {
 describe('npm run migration:run: the database, then one line per migration, no SQL', function () {
   this.timeout(120_000);
 
-  it('on SQLite', () => {
+  it('on SQLite, creating the database owner-only like the server', () => {
     const dataDir = path.join(tempDir(), 'data');
-    expectQuietRuns({ DATA_DIR: dataDir }, `SQLite ${dataDir}/terminal-hub.sqlite`);
-    expect(fs.existsSync(path.join(dataDir, 'terminal-hub.sqlite'))).to.equal(true);
+    const umask = process.umask(0o022); // the usual one, which leaves new files readable by everyone
+    try {
+      expectQuietRuns({ DATA_DIR: dataDir }, `SQLite ${dataDir}/terminal-hub.sqlite`);
+    } finally {
+      process.umask(umask);
+    }
+    const mode = (f: string) => (fs.statSync(f).mode & 0o777).toString(8);
+    expect(mode(dataDir)).to.equal('700');
+    expect(mode(path.join(dataDir, 'terminal-hub.sqlite'))).to.equal('600');
   });
 
   it('on MySQL/MariaDB (a database of its own, dropped after)', async function () {
