@@ -133,6 +133,8 @@ const schema = z.object({
     .default('100kb'),
   SOCKET_PING_INTERVAL_MS: int(1000, 600_000).default(8000),
   SOCKET_PING_TIMEOUT_MS: int(1000, 600_000).default(7000),
+  VALIDATE_RESPONSES: z.enum(['true', 'false'], 'must be true or false').default('false'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -165,6 +167,8 @@ function toConfig(e: z.output<typeof schema>) {
     bodyLimit: e.BODY_LIMIT,
     socketPingIntervalMs: e.SOCKET_PING_INTERVAL_MS,
     socketPingTimeoutMs: e.SOCKET_PING_TIMEOUT_MS,
+    validateResponses: e.VALIDATE_RESPONSES === 'true',
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 
@@ -204,7 +208,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 function mask(name: string, value: string | undefined): string {
   if (value === undefined) return '';
-  if (/PASSWORD|KEYS/.test(name)) return '***';
+  if (/PASSWORD|KEYS|TOKEN/.test(name)) return '***';
   if (/_URL$/.test(name)) return value.replace(/\/\/[^@/]*@/, '//***@');
   return value.length > 60 ? `${value.slice(0, 60)}…` : value;
 }

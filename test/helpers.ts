@@ -23,6 +23,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     DATA_DIR: tempDir(),
     PORT: '0',
     LOG_LEVEL: 'silent',
+    VALIDATE_RESPONSES: 'true',
     DATABASE_URL,
     REDIS_URL,
     ...overrides,

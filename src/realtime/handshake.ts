@@ -2,10 +2,15 @@ import type { IncomingMessage } from 'node:http';
 import express from 'express';
 import type { Counter } from 'prom-client';
 import type { Namespace, Server, Socket } from 'socket.io';
-import { bearerToken, type Principal, type Tokens } from '../auth/tokens';
+import type { Principal } from '../auth/principals';
+import { bearerToken, type Tokens } from '../auth/tokens';
 import type { Config } from '../config';
 import { AppError, type ErrorBody, errorBody, toAppError } from '../errors';
 import type { Logger } from '../logger';
+
+/** Socket.IO's own constraint on event maps (not exported by the package). */
+// biome-ignore lint/suspicious/noExplicitAny: mirrors socket.io's EventsMap
+type EventsMap = { [event: string]: any };
 
 /** What a namespace needs of the HTTP request that opened the connection; the request itself is dropped. */
 interface ConnectionInfo {
@@ -15,7 +20,8 @@ interface ConnectionInfo {
 }
 
 const infos = new WeakMap<object, ConnectionInfo>();
-const QUERY_TOKEN_NAMES = ['token', 'auth_token', 'access_token', 'jwt'];
+/** A query parameter whose name looks like a credential (`token`, `TOKEN`, `authorization`, `api_key`, …). */
+const CREDENTIAL_NAME = /token|auth|jwt|bearer|key|secret|passw|session|cred/i;
 
 /**
  * Keeps three facts of each Engine.IO connection's HTTP request (Authorization header, client address, whether
@@ -36,13 +42,13 @@ export function keepOnlyHandshakeFacts(io: Server, trustProxy: Config['trustProx
     infos.set(raw, {
       authorization: req.headers.authorization,
       ip: ip ? ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') : null,
-      tokenInQuery: QUERY_TOKEN_NAMES.some((n) => query.has(n)),
+      tokenInQuery: [...query.keys()].some((name) => CREDENTIAL_NAME.test(name)),
     });
     raw.request = null;
   });
 }
 
-export function clientIp(socket: Socket): string | null {
+export function clientIp(socket: Pick<Socket, 'conn'>): string | null {
   return infos.get(socket.conn)?.ip ?? null;
 }
 
@@ -50,7 +56,10 @@ export function clientIp(socket: Socket): string | null {
  * The same verification as REST: `auth.token` (or `Authorization: Bearer`) through Tokens.principalFromToken.
  * A token in the query string refuses the connection (UNAUTHENTICATED): it would end up in access logs.
  */
-async function principalOf(socket: Socket, tokens: Tokens): Promise<{ principal: Principal; token: string }> {
+async function principalOf(
+  socket: Pick<Socket, 'conn' | 'handshake'>,
+  tokens: Tokens,
+): Promise<{ principal: Principal; token: string }> {
   const info = infos.get(socket.conn);
   if (!info || info.tokenInQuery) throw new AppError('UNAUTHENTICATED');
   const auth: unknown = socket.handshake.auth?.token;
@@ -62,17 +71,18 @@ async function principalOf(socket: Socket, tokens: Tokens): Promise<{ principal:
 
 /**
  * Handshake middleware for a namespace: authenticates, then `accept` checks the principal (throwing an AppError
- * refuses) and fills socket.data. A refusal is a `connect_error` whose message is the code and data {code, message}.
+ * refuses) and returns the socket's data. A refusal is a `connect_error` whose message is the code and data
+ * {code, message}.
  */
-export function authenticateSockets(
-  nsp: Namespace,
+export function authenticateSockets<L extends EventsMap, E extends EventsMap, S extends EventsMap, D>(
+  nsp: Namespace<L, E, S, D>,
   deps: { tokens: Tokens; logger: Logger; handshakes: Counter },
-  accept: (principal: Principal, token: string, socket: Socket) => void | Promise<void>,
+  accept: (principal: Principal, token: string, socket: Socket<L, E, S, D>) => D | Promise<D>,
 ): void {
   nsp.use(async (socket, next) => {
     try {
       const { principal, token } = await principalOf(socket, deps.tokens);
-      await accept(principal, token, socket);
+      socket.data = await accept(principal, token, socket);
       deps.handshakes.inc({ namespace: nsp.name, outcome: 'ok' });
       next();
     } catch (err) {

@@ -2,10 +2,10 @@ import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Config } from '../config';
-import type { AppContext } from '../context';
+import type { Services } from '../context';
 import type { Logger } from '../logger';
 import { dashboardNamespace, type DashboardFeed } from './dashboard';
-import { devicesNamespace, type DevicesNamespace } from './devices';
+import { type DevicesChannel, devicesNamespace } from './devices';
 import { keepOnlyHandshakeFacts } from './handshake';
 import { LastSeenBatcher } from './last-seen';
 import { LocalPresence, RedisPresence, type PresenceRegistry } from './presence-registry';
@@ -15,7 +15,7 @@ export interface Realtime {
   /** Cluster-wide presence (Redis) or this process's (no REDIS_URL); DeviceService reads `online` from it. */
   presence: PresenceRegistry;
   /** Starts Socket.IO on the HTTP server: namespaces, domain-event listeners, heartbeats. */
-  attach(httpServer: http.Server, ctx: AppContext): Promise<void>;
+  attach(httpServer: http.Server, services: Services): Promise<void>;
   /**
    * Shutdown, in order: this node's devices go offline on every dashboard (`server_shutdown`), Socket.IO closes,
    * the last_seen batcher flushes, heartbeats stop. The Redis connections belong to the caller.
@@ -26,13 +26,13 @@ export interface Realtime {
 /** Built before DeviceService (which needs `presence`), attached once the HTTP server exists. With `redis`: cluster mode. */
 export function createRealtime(config: Config, logger: Logger, redis?: RedisConnections): Realtime {
   const presence = redis ? new RedisPresence(redis.cmd, config.presenceTtlMs, logger) : new LocalPresence();
-  let running: { io: Server; lastSeen: LastSeenBatcher; feed: DashboardFeed; devices: DevicesNamespace } | undefined;
+  let running: { io: Server; lastSeen: LastSeenBatcher; feed: DashboardFeed; devices: DevicesChannel } | undefined;
   let closing = false;
 
   return {
     presence,
 
-    async attach(httpServer, ctx) {
+    async attach(httpServer, services) {
       const io = new Server(httpServer, {
         serveClient: true, // the pages load /socket.io/socket.io.min.js
         maxHttpBufferSize: 16 * 1024,
@@ -45,18 +45,18 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
       });
       keepOnlyHandshakeFacts(io, config.trustProxy);
 
-      const handshakes = ctx.metrics.counter(
+      const handshakes = services.metrics.counter(
         'realtime_handshakes_total',
         'Socket handshakes by namespace and outcome (ok or the error code)',
         ['namespace', 'outcome'],
       );
-      const reaped = ctx.metrics.counter(
+      const reaped = services.metrics.counter(
         'realtime_presence_reaped_devices_total',
         "Devices turned offline because their node's heartbeat expired",
       );
-      const lastSeen = new LastSeenBatcher(ctx.db, config.lastSeenFlushMs, ctx.metrics, logger);
-      const feed = dashboardNamespace(io, ctx, handshakes, (id) => lastSeen.peek(id));
-      const devices = devicesNamespace(io, ctx, {
+      const lastSeen = new LastSeenBatcher(services.devices, config.lastSeenFlushMs, services.metrics, logger);
+      const feed = dashboardNamespace(io, services, handshakes, (id) => lastSeen.peek(id));
+      const devices = devicesNamespace(io, services, {
         presence,
         lastSeen,
         feed,
@@ -66,7 +66,7 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
       });
       running = { io, lastSeen, feed, devices };
 
-      const on = ctx.events.on.bind(ctx.events);
+      const on = services.events.on.bind(services.events);
       const live =
         <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) =>
         async (...a: A) => {
