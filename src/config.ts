@@ -133,6 +133,10 @@ const schema = z.object({
     .default('100kb'),
   SOCKET_PING_INTERVAL_MS: int(1000, 600_000).default(8000),
   SOCKET_PING_TIMEOUT_MS: int(1000, 600_000).default(7000),
+  SOCKET_MAX_PER_ADDRESS: int(1, 1_000_000).default(200),
+  SOCKET_CONNECTS_PER_MINUTE: int(1, 1_000_000).default(600),
+  SOCKET_EVENTS_PER_SECOND: int(1, 10_000).default(10),
+  PAIRINGS_PER_MINUTE: int(1, 1_000_000).default(30),
   VALIDATE_RESPONSES: z.enum(['true', 'false'], 'must be true or false').default('false'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
 });
@@ -167,6 +171,10 @@ function toConfig(e: z.output<typeof schema>) {
     bodyLimit: e.BODY_LIMIT,
     socketPingIntervalMs: e.SOCKET_PING_INTERVAL_MS,
     socketPingTimeoutMs: e.SOCKET_PING_TIMEOUT_MS,
+    socketMaxPerAddress: e.SOCKET_MAX_PER_ADDRESS,
+    socketConnectsPerMinute: e.SOCKET_CONNECTS_PER_MINUTE,
+    socketEventsPerSecond: e.SOCKET_EVENTS_PER_SECOND,
+    pairingsPerMinute: e.PAIRINGS_PER_MINUTE,
     validateResponses: e.VALIDATE_RESPONSES === 'true',
     metricsToken: e.METRICS_TOKEN,
   };

@@ -1,5 +1,4 @@
 import { decodeJwt } from 'jose';
-import type { Counter } from 'prom-client';
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
 import type { UserPrincipal } from '../auth/principals';
@@ -9,7 +8,8 @@ import type { TerminalDevice } from '../devices/entities';
 import { presentDevice } from '../devices/presenter';
 import type { LastSeen } from '../devices/service';
 import { AppError } from '../errors';
-import { authenticateSockets, socketError } from './handshake';
+import type { EventLimiter } from './event-limit';
+import { authenticateSockets, type HandshakeDeps, socketError } from './handshake';
 import { runAt } from './run-at';
 import type {
   DashboardClientEvents,
@@ -88,14 +88,14 @@ export class DashboardFeed {
 export function dashboardNamespace(
   io: Server,
   deps: Deps,
-  handshakes: Counter,
+  door: Pick<HandshakeDeps, 'handshakes' | 'guard'> & { events: EventLimiter },
   unwrittenLastSeen: (id: number) => LastSeen | undefined,
 ): DashboardFeed {
   const { policy, devices, logger, config } = deps;
   const nsp: DashboardNamespace = io.of('/dashboard');
   const connected = deps.metrics.gauge('realtime_dashboard_sockets', 'Dashboard sockets connected to this node');
 
-  authenticateSockets(nsp, { tokens: deps.tokens, logger, handshakes }, (principal, token) => {
+  authenticateSockets(nsp, { tokens: deps.tokens, logger, ...door }, (principal, token) => {
     if (!policy.canWatchDevices(principal)) throw new AppError('FORBIDDEN');
     return { user: principal, expiresAt: new Date(Number(decodeJwt(token).exp) * 1000) };
   });
@@ -104,6 +104,7 @@ export function dashboardNamespace(
     const { user } = socket.data;
     if (user.role === 'merchant') void socket.join(merchantRoom(user.merchantId));
     connected.inc();
+    door.events.apply(socket, nsp.name);
     const cancelExpiry = runAt(socket.data.expiresAt, () => {
       socket.emit('expired', socketError(new AppError('TOKEN_EXPIRED'), logger));
       socket.disconnect(true);

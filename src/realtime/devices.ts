@@ -1,11 +1,11 @@
-import type { Counter } from 'prom-client';
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { Services } from '../context';
 import { daysLeft, isExpiringSoon } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
 import { AppError } from '../errors';
 import type { DashboardFeed } from './dashboard';
-import { authenticateSockets, clientIp, socketError } from './handshake';
+import type { EventLimiter } from './event-limit';
+import { authenticateSockets, clientIp, type HandshakeDeps, socketError } from './handshake';
 import { KeyedQueue } from './keyed-queue';
 import type { LastSeenBatcher } from './last-seen';
 import type { PresenceRegistry } from './presence-registry';
@@ -63,7 +63,7 @@ export function devicesNamespace(
     presence: PresenceRegistry;
     lastSeen: LastSeenBatcher;
     feed: DashboardFeed;
-    handshakes: Counter;
+    door: Pick<HandshakeDeps, 'handshakes' | 'guard'> & { events: EventLimiter };
     cluster: boolean;
     closing: () => boolean;
   },
@@ -78,7 +78,7 @@ export function devicesNamespace(
   const queue = new KeyedQueue((err) => logger.error({ err }, 'presence update failed'));
 
   // The token check read the device with its store: the socket keeps the row and the code, nothing more.
-  authenticateSockets(nsp, { tokens, logger, handshakes: deps.handshakes }, (principal, _token, socket) => {
+  authenticateSockets(nsp, { tokens, logger, ...deps.door }, (principal, _token, socket) => {
     if (principal.kind !== 'device') throw new AppError('INVALID_TOKEN');
     return { device: principal.device, storeCode: principal.store.code, ip: clientIp(socket) };
   });
@@ -112,6 +112,7 @@ export function devicesNamespace(
       rooms.jti(device.jti),
     ]);
     connected.inc();
+    deps.door.events.apply(socket, nsp.name);
     const touch = () => lastSeen.touch(device.id, data.ip);
     touch();
     socket.conn.on('packet', touch);

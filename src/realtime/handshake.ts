@@ -1,55 +1,17 @@
-import type { IncomingMessage } from 'node:http';
-import express from 'express';
 import type { Counter } from 'prom-client';
-import type { Namespace, Server, Socket } from 'socket.io';
+import type { Namespace, Socket } from 'socket.io';
 import type { Principal } from '../auth/principals';
 import { bearerToken, type Tokens } from '../auth/tokens';
-import type { Config } from '../config';
 import { AppError, type ErrorBody, errorBody, toAppError } from '../errors';
 import type { Logger } from '../logger';
+import { type ConnectionGuard, factsOf } from './connections';
 
 /** Socket.IO's own constraint on event maps (not exported by the package). */
 // biome-ignore lint/suspicious/noExplicitAny: mirrors socket.io's EventsMap
 type EventsMap = { [event: string]: any };
 
-/** What a namespace needs of the HTTP request that opened the connection; the request itself is dropped. */
-interface ConnectionInfo {
-  authorization: string | undefined;
-  ip: string | null;
-  tokenInQuery: boolean;
-}
-
-const infos = new WeakMap<object, ConnectionInfo>();
-/** A query parameter whose name looks like a credential (`token`, `TOKEN`, `authorization`, `api_key`, …). */
-const CREDENTIAL_NAME = /token|auth|jwt|bearer|key|secret|passw|session|cred/i;
-
-/**
- * Keeps three facts of each Engine.IO connection's HTTP request (Authorization header, client address, whether
- * the query string carries a token) and lets go of the request, which would otherwise stay in memory as long as
- * the socket lives. The address is Express's `req.ip` with the same TRUST_PROXY setting as the REST API.
- */
-export function keepOnlyHandshakeFacts(io: Server, trustProxy: Config['trustProxy']): void {
-  const app = trustProxy === undefined ? undefined : express().set('trust proxy', trustProxy);
-  const ipOf = (req: IncomingMessage): string | undefined => {
-    if (!app) return req.socket.remoteAddress;
-    Object.setPrototypeOf(req, app.request); // what Express does to every request; gives the `ip` getter
-    return (req as express.Request).ip;
-  };
-  io.engine.on('connection', (raw: { request: IncomingMessage | null }) => {
-    const req = raw.request!;
-    const query = new URL(req.url ?? '/', 'http://x').searchParams;
-    const ip = ipOf(req);
-    infos.set(raw, {
-      authorization: req.headers.authorization,
-      ip: ip ? ip.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') : null,
-      tokenInQuery: [...query.keys()].some((name) => CREDENTIAL_NAME.test(name)),
-    });
-    raw.request = null;
-  });
-}
-
 export function clientIp(socket: Pick<Socket, 'conn'>): string | null {
-  return infos.get(socket.conn)?.ip ?? null;
+  return factsOf(socket.conn)?.ip ?? null;
 }
 
 /**
@@ -60,13 +22,21 @@ async function principalOf(
   socket: Pick<Socket, 'conn' | 'handshake'>,
   tokens: Tokens,
 ): Promise<{ principal: Principal; token: string }> {
-  const info = infos.get(socket.conn);
+  const info = factsOf(socket.conn);
   if (!info || info.tokenInQuery) throw new AppError('UNAUTHENTICATED');
   const auth: unknown = socket.handshake.auth?.token;
   if (auth !== undefined && (typeof auth !== 'string' || auth.length > 4096)) throw new AppError('INVALID_TOKEN');
   const token = auth || bearerToken(info.authorization);
   if (!token) throw new AppError('UNAUTHENTICATED');
   return { principal: await tokens.principalFromToken(token), token };
+}
+
+/** What a namespace's handshake needs: the token check, the door it reports refusals to, and its metrics. */
+export interface HandshakeDeps {
+  tokens: Tokens;
+  logger: Logger;
+  handshakes: Counter;
+  guard: ConnectionGuard;
 }
 
 /**
@@ -76,7 +46,7 @@ async function principalOf(
  */
 export function authenticateSockets<L extends EventsMap, E extends EventsMap, S extends EventsMap, D>(
   nsp: Namespace<L, E, S, D>,
-  deps: { tokens: Tokens; logger: Logger; handshakes: Counter },
+  deps: HandshakeDeps,
   accept: (principal: Principal, token: string, socket: Socket<L, E, S, D>) => D | Promise<D>,
 ): void {
   nsp.use(async (socket, next) => {
@@ -88,6 +58,7 @@ export function authenticateSockets<L extends EventsMap, E extends EventsMap, S 
     } catch (err) {
       const data = socketError(err, deps.logger);
       deps.handshakes.inc({ namespace: nsp.name, outcome: data.code });
+      deps.guard.refused(socket.conn);
       next(Object.assign(new Error(data.code), { data }));
     }
   });

@@ -3,10 +3,13 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Config } from '../config';
 import type { Services } from '../context';
+import { AppError, errorBody } from '../errors';
 import type { Logger } from '../logger';
 import { dashboardNamespace, type DashboardFeed } from './dashboard';
 import { type DevicesChannel, devicesNamespace } from './devices';
-import { keepOnlyHandshakeFacts } from './handshake';
+import { ConnectionGuard } from './connections';
+import { EventLimiter } from './event-limit';
+
 import { LastSeenBatcher } from './last-seen';
 import { LocalPresence, RedisPresence, type PresenceRegistry } from './presence-registry';
 import { REDIS_PREFIX, type RedisConnections } from './redis';
@@ -33,7 +36,21 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
     presence,
 
     async attach(httpServer, services) {
+      const { metrics } = services;
+      const guard = new ConnectionGuard(
+        {
+          trustProxy: config.trustProxy,
+          maxPerAddress: config.socketMaxPerAddress,
+          connectsPerMinute: config.socketConnectsPerMinute,
+        },
+        metrics.counter('realtime_connections_refused_total', 'Connections refused before any work, by reason', [
+          'reason',
+        ]),
+      );
       const io = new Server(httpServer, {
+        allowRequest: guard.allowRequest,
+        // A connection that has joined no namespace (refused, or never asked) is closed after this long.
+        connectTimeout: 5000,
         serveClient: true, // the pages load /socket.io/socket.io.min.js
         maxHttpBufferSize: 16 * 1024,
         perMessageDeflate: false,
@@ -43,24 +60,36 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         cleanupEmptyChildNamespaces: true,
         ...(redis ? { adapter: createAdapter(redis.pub, redis.sub, { key: `${REDIS_PREFIX}socket.io` }) } : {}),
       });
-      keepOnlyHandshakeFacts(io, config.trustProxy);
-
-      const handshakes = services.metrics.counter(
-        'realtime_handshakes_total',
-        'Socket handshakes by namespace and outcome (ok or the error code)',
-        ['namespace', 'outcome'],
+      guard.attach(io);
+      // Only /devices and /dashboard: the main namespace refuses everyone (unknown ones are refused by Socket.IO).
+      io.of('/').use((_socket, next) =>
+        next(Object.assign(new Error('NOT_FOUND'), { data: errorBody(new AppError('NOT_FOUND'), 'en') })),
       );
+
+      const door = {
+        guard,
+        handshakes: metrics.counter(
+          'realtime_handshakes_total',
+          'Socket handshakes by namespace and outcome (ok or the error code)',
+          ['namespace', 'outcome'],
+        ),
+        events: new EventLimiter(
+          config.socketEventsPerSecond,
+          logger,
+          metrics.counter('realtime_events_limited_total', 'Client events refused as RATE_LIMITED', ['namespace']),
+        ),
+      };
       const reaped = services.metrics.counter(
         'realtime_presence_reaped_devices_total',
         "Devices turned offline because their node's heartbeat expired",
       );
       const lastSeen = new LastSeenBatcher(services.devices, config.lastSeenFlushMs, services.metrics, logger);
-      const feed = dashboardNamespace(io, services, handshakes, (id) => lastSeen.peek(id));
+      const feed = dashboardNamespace(io, services, door, (id) => lastSeen.peek(id));
       const devices = devicesNamespace(io, services, {
         presence,
         lastSeen,
         feed,
-        handshakes,
+        door,
         cluster: Boolean(redis),
         closing: () => closing,
       });

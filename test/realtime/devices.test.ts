@@ -258,7 +258,12 @@ describe('realtime /devices: last_seen', () => {
   let t: TestHub;
   let statements: unknown[][];
   before(async () => {
-    t = await startHub({ LAST_SEEN_FLUSH_MS: String(FLUSH_MS), SOCKET_PING_INTERVAL_MS: '1000' });
+    // Chatty, but not a flood: the event limit is raised so that the 300 messages below all arrive.
+    t = await startHub({
+      LAST_SEEN_FLUSH_MS: String(FLUSH_MS),
+      SOCKET_PING_INTERVAL_MS: '1000',
+      SOCKET_EVENTS_PER_SECOND: '1000',
+    });
     // Count the real UPDATE statements on the data source (passed through to the database unchanged).
     const db = t.hub.ctx.db;
     const query = db.query.bind(db);
