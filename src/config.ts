@@ -1,6 +1,24 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { passwordSchema } from './auth/passwords';
+
+/**
+ * Loads `.env` from the working folder into process.env, when there is one, before the configuration is read:
+ * `npm start` and every operator command call it. A variable already set in the environment wins over the file
+ * (process.loadEnvFile never overrides one, even an empty one). Returns the file's path when one was loaded.
+ */
+export function loadDotEnv(dir = process.cwd()): string | undefined {
+  const file = path.resolve(dir, '.env');
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    process.loadEnvFile(file);
+  } catch (err) {
+    throw new ConfigError(`Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return file;
+}
 
 /** A configuration problem, reported as one line naming the variable. */
 export class ConfigError extends Error {}
@@ -106,8 +124,9 @@ const schema = z.object({
   PRESENCE_TTL_MS: int(1000, 3_600_000).default(30000),
   TRUST_PROXY: trustProxy.optional(),
   BOOTSTRAP_ADMIN_EMAIL: z.email('must be an email address').optional(),
-  BOOTSTRAP_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(200).optional(),
+  BOOTSTRAP_ADMIN_PASSWORD: passwordSchema.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty'], 'must be json or pretty').optional(),
   BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/, 'must be a size like 100kb')
@@ -148,6 +167,8 @@ function toConfig(e: z.output<typeof schema>) {
         ? { email: e.BOOTSTRAP_ADMIN_EMAIL.toLowerCase(), password: e.BOOTSTRAP_ADMIN_PASSWORD }
         : undefined,
     logLevel: e.LOG_LEVEL,
+    /** Unset: pretty on a terminal, JSON lines otherwise (decided by createLogger). */
+    logFormat: e.LOG_FORMAT,
     bodyLimit: e.BODY_LIMIT,
     socketPingIntervalMs: e.SOCKET_PING_INTERVAL_MS,
     socketPingTimeoutMs: e.SOCKET_PING_TIMEOUT_MS,

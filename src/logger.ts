@@ -1,13 +1,21 @@
 import pino from 'pino';
+import pretty from 'pino-pretty';
 
 export type Logger = pino.Logger;
+export type LogFormat = 'json' | 'pretty';
 
 /**
- * Structured JSON logs. Nothing that can hold a secret is logged: request logs carry method, path (never the
- * query string), status and time, no headers; the redact list is a second line of defence.
+ * Structured logs on stdout (tests pass another destination): JSON lines, or one readable line per entry when
+ * `format` is `pretty`, the default when stdout is a terminal. Nothing that can hold a secret is logged: request
+ * logs carry method, path (never the query string), status and time, no headers; the redact list is a second line
+ * of defence, applied before either format.
  */
-export function createLogger(level: string): Logger {
-  return pino({
+export function createLogger(
+  level: string,
+  format: LogFormat = process.stdout.isTTY ? 'pretty' : 'json',
+  destination: NodeJS.WritableStream = process.stdout,
+): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service: 'terminal-hub' },
     redact: {
@@ -24,5 +32,42 @@ export function createLogger(level: string): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  if (format === 'json') return destination === process.stdout ? pino(options) : pino(options, destination);
+  // A stream in this thread rather than a transport (worker thread): lines come out in order with the rest of
+  // stdout, and nothing is lost when the process exits.
+  return pino(
+    options,
+    pretty({
+      colorize: destination === process.stdout && Boolean(process.stdout.isTTY),
+      sync: true,
+      destination: destination === process.stdout ? 1 : destination,
+      translateTime: 'SYS:HH:MM:ss.l',
+      hideObject: true,
+      messageFormat: prettyLine,
+    }),
+  );
+}
+
+const PINO_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'service', 'msg', 'req', 'res', 'responseTime', 'err']);
+
+/**
+ * One readable line: `GET /healthz 200 3ms` for a request, else the message and its fields as `key=value` (a value
+ * the message already says is not repeated); an error's stack on the lines below.
+ */
+export function prettyLine(log: Record<string, unknown>, messageKey: string): string {
+  const req = log.req as { method?: string; path?: string } | undefined;
+  const res = log.res as { status?: number } | undefined;
+  let line = String(log[messageKey] ?? '');
+  if (req?.method && res?.status !== undefined)
+    line = `${req.method} ${req.path} ${res.status} ${log.responseTime ?? '?'}ms${line === 'request completed' ? '' : `  ${line}`}`;
+  for (const [key, value] of Object.entries(log)) {
+    if (PINO_KEYS.has(key) || key === messageKey || value === undefined) continue;
+    const text = typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+    if (typeof value !== 'object' && line.includes(text)) continue;
+    line += ` ${key}=${text}`;
+  }
+  const err = log.err as { stack?: string; message?: string } | undefined;
+  if (err) line += `\n${err.stack ?? err.message ?? JSON.stringify(err)}`;
+  return line;
 }

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';
+import { describeDatabase, ensureDataDir } from './db/open';
 import { createServer } from './server';
 import { ensureFirstAdmin, type FirstAdmin } from './tenancy/bootstrap';
 
 async function main() {
   let config: Config;
+  let envFile: string | undefined;
   try {
+    envFile = loadDotEnv();
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -16,12 +19,13 @@ async function main() {
     throw err;
   }
 
+  ensureDataDir(config.dataDir); // owner-only (0700) before anything (keys, SQLite) is written into it
   const hub = await createServer(config);
   const { logger } = hub.ctx;
   const firstAdmin = await ensureFirstAdmin(hub.ctx.tenancy, config);
   const port = await hub.listen();
   logger.info({ port, database: hub.ctx.db.options.type, redis: Boolean(config.redisUrl) }, 'terminal-hub listening');
-  announce(config, port, firstAdmin);
+  announce(config, port, firstAdmin, envFile);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -44,14 +48,12 @@ async function main() {
  * How to log in. A generated password is shown once: on the terminal when there is one, never through the logger;
  * without a terminal (a service manager capturing output) it goes to DATA_DIR/first-admin.txt, mode 0600, instead.
  */
-function announce(config: Config, port: number, admin: FirstAdmin) {
+function announce(config: Config, port: number, admin: FirstAdmin, envFile: string | undefined) {
   const url = config.publicUrl.includes(`:${config.port}`)
     ? config.publicUrl.replace(`:${config.port}`, `:${port}`)
     : config.publicUrl;
-  const lines = [
-    ``,
-    `  terminal-hub is running at ${url}  (database: ${config.databaseUrl ? 'MySQL' : `embedded SQLite in ${config.dataDir}`})`,
-  ];
+  const lines = [``, `  terminal-hub is running at ${url}`, `  Database: ${describeDatabase(config)}`];
+  if (envFile) lines.push(`  Settings: ${envFile} (variables set in the environment win over it)`);
   if (admin.kind === 'generated') {
     const secret = `email:    ${admin.email}\npassword: ${admin.password}\n`;
     if (process.stdout.isTTY) {

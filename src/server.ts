@@ -36,9 +36,9 @@ export async function createServer(
   config: Config,
   opts: { logger?: Logger; scheduleJobs?: boolean } = {},
 ): Promise<TerminalHub> {
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  const logger = opts.logger ?? createLogger(config.logLevel, config.logFormat);
   const keyring = Keyring.load(config);
-  const db = await openDatabase(config);
+  const db = await openDatabase(config, { logger });
   const metrics = new Metrics();
   const events = new EventBus(logger);
   const tokens = new Tokens(keyring, db, config.userTokenTtlMs);

@@ -40,6 +40,7 @@ describe('configuration: read once, validated, one clear line', () => {
     ['JWT_KEYS', 'k1:tooshort'],
     ['BOOTSTRAP_ADMIN_EMAIL', 'not-an-email'],
     ['LOG_LEVEL', 'loud'],
+    ['LOG_FORMAT', 'fancy'],
   ]) {
     it(`a bad ${name} (${value}) is refused naming the variable`, () => {
       expect(() =>
@@ -59,6 +60,24 @@ describe('configuration: read once, validated, one clear line', () => {
     const key = `k1:${Buffer.alloc(32, 1).toString('base64url')}`;
     expect(() => loadConfig({ JWT_KEYS: key, JWT_ACTIVE_KID: 'k2' })).to.throw(ConfigError, /JWT_ACTIVE_KID/);
     expect(loadConfig({ JWT_KEYS: key }).jwtKeys).to.have.length(1);
+  });
+
+  it('BOOTSTRAP_ADMIN_PASSWORD follows the one password rule: 12 to 200 characters', () => {
+    const bootstrap = (password: string) =>
+      loadConfig({ BOOTSTRAP_ADMIN_EMAIL: 'a@example.com', BOOTSTRAP_ADMIN_PASSWORD: password });
+    for (const bad of ['x'.repeat(11), 'x'.repeat(201)])
+      expect(() => bootstrap(bad)).to.throw(
+        ConfigError,
+        'Invalid configuration: BOOTSTRAP_ADMIN_PASSWORD must be 12 to 200 characters (got "***")',
+      );
+    expect(bootstrap('x'.repeat(12)).bootstrapAdmin?.password).to.equal('x'.repeat(12));
+    expect(bootstrap('x'.repeat(200)).bootstrapAdmin?.password).to.have.length(200);
+  });
+
+  it('LOG_FORMAT is json or pretty; unset, the logger decides by the terminal', () => {
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).to.equal('pretty');
+    expect(loadConfig({ LOG_FORMAT: 'json' }).logFormat).to.equal('json');
+    expect(loadConfig({}).logFormat).to.equal(undefined);
   });
 
   it('never echoes a secret in the error', () => {

@@ -3,7 +3,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { DATABASE_URL, tempDir, waitFor } from './helpers';
+import { openDatabase } from '../src/db/open';
+import { DATABASE_URL, tempDir, testConfig, waitFor } from './helpers';
 
 const TSX = path.resolve('node_modules/.bin/tsx');
 
@@ -25,15 +26,30 @@ async function startProcess(
 }
 
 const stop = (proc: ChildProcess) =>
-  new Promise<number | null>((resolve) => (proc.once('exit', (code) => resolve(code)), proc.kill('SIGTERM')));
+  new Promise<number | null>((resolve) => {
+    proc.once('exit', (code) => resolve(code));
+    proc.kill('SIGTERM');
+  });
 
 describe('first run and operator commands', function () {
   this.timeout(60_000);
 
   it('with no admin and no BOOTSTRAP_ADMIN_*, the first start creates one and shows its password once (file, no TTY)', async function () {
     if (DATABASE_URL) this.skip(); // the embedded default is what a fresh machine runs
-    const dataDir = tempDir();
-    const first = await startProcess({ DATA_DIR: dataDir });
+    const dataDir = path.join(tempDir(), 'data'); // created by the server
+    const umask = process.umask(0o022); // the usual one, which leaves new files readable by everyone
+    let first: Awaited<ReturnType<typeof startProcess>>;
+    try {
+      first = await startProcess({ DATA_DIR: dataDir });
+    } finally {
+      process.umask(umask);
+    }
+    // Owner-only: the folder, the database and its WAL files (there while the server runs), the keys.
+    const mode = (f: string) => (fs.statSync(path.join(dataDir, f)).mode & 0o777).toString(8);
+    expect(mode('.')).to.equal('700');
+    for (const f of ['terminal-hub.sqlite', 'terminal-hub.sqlite-wal', 'terminal-hub.sqlite-shm', 'jwt-keys.json'])
+      expect(mode(f), f).to.equal('600');
+    expect(first.output()).to.include(`Database: SQLite ${dataDir}/terminal-hub.sqlite`);
     const file = path.join(dataDir, 'first-admin.txt');
     const text = fs.readFileSync(file, 'utf8');
     expect((fs.statSync(file).mode & 0o777).toString(8)).to.equal('600');
@@ -70,14 +86,15 @@ describe('first run and operator commands', function () {
     expect(await stop(s.proc)).to.equal(0);
   });
 
-  it('npm run admin:create creates an admin (or resets its password) and refuses a bad email', () => {
+  it('npm run admin:create creates an admin (or resets its password) and refuses a bad email', async () => {
     const env = { ...process.env, DATA_DIR: tempDir(), DATABASE_URL: DATABASE_URL ?? '' };
+    await (await openDatabase(testConfig({ DATA_DIR: env.DATA_DIR }))).destroy(); // the server's database
     const run = (...args: string[]) =>
       spawnSync(TSX, ['src/cli/create-admin.ts', ...args], { env, encoding: 'utf8', timeout: 30_000 });
     const email = `ops-${Date.now()}@example.com`;
     const created = run('--email', email);
     expect(created.status).to.equal(0);
-    expect(created.stdout).to.match(new RegExp(`Created admin ${email}\\npassword: \\S{12,}`));
+    expect(created.stdout).to.match(new RegExp(`^Database: .+\\nCreated admin ${email}\\npassword: \\S{12,}\\n$`));
     const again = run('--email', email, '--password', 'another long password');
     expect(again.stdout).to.include(`Updated the password of admin ${email}`);
     const bad = run('--email', 'nope');
@@ -85,22 +102,23 @@ describe('first run and operator commands', function () {
     expect(bad.stderr).to.include('--email must be an email address');
   });
 
-  it('npm run seed:demo adds a demo merchant, stores and users and prints logins that work', async function () {
+  it('npm run seed:demo, next to a running server, adds a demo merchant, stores and users with logins that work', async function () {
     if (DATABASE_URL) this.skip();
     const dataDir = tempDir();
-    const seeded = spawnSync(TSX, ['src/cli/seed-demo.ts'], {
-      env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(seeded.status, seeded.stderr).to.equal(0);
-    const [, email, password] = /merchant\s+(\S+)\s+password: (\S+)/.exec(seeded.stdout)!;
     const s = await startProcess({
       DATA_DIR: dataDir,
       BOOTSTRAP_ADMIN_EMAIL: 'a@example.com',
       BOOTSTRAP_ADMIN_PASSWORD: 'a very long password',
     });
     try {
+      const seeded = spawnSync(TSX, ['src/cli/seed-demo.ts'], {
+        env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(seeded.status, seeded.stderr).to.equal(0);
+      expect(seeded.stdout.split('\n')[0]).to.equal(`Database: SQLite ${dataDir}/terminal-hub.sqlite`);
+      const [, email, password] = /merchant\s+(\S+)\s+password: (\S+)/.exec(seeded.stdout)!;
       const login = await request(s.url).post('/api/v1/auth/login').send({ email, password }).expect(200);
       const stores = await request(s.url)
         .get('/api/v1/merchants/stores')

@@ -1,4 +1,13 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { z } from 'zod';
+
+/** The one password rule: the API, BOOTSTRAP_ADMIN_PASSWORD and `npm run admin:create` all check it. */
+export const PASSWORD_RULE = { min: 12, max: 200 } as const;
+export const PASSWORD_RULE_TEXT = `must be ${PASSWORD_RULE.min} to ${PASSWORD_RULE.max} characters`;
+export const passwordSchema = z
+  .string()
+  .min(PASSWORD_RULE.min, PASSWORD_RULE_TEXT)
+  .max(PASSWORD_RULE.max, PASSWORD_RULE_TEXT);
 
 const scrypt = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
   new Promise<Buffer>((resolve, reject) =>
@@ -35,4 +44,5 @@ export async function verifyPassword(password: string, stored: string): Promise<
 let dummy: Promise<string> | undefined;
 export const dummyHash = () => (dummy ??= hashPassword(randomBytes(16).toString('hex')));
 
+/** 20 characters of base64url (120 bits): within PASSWORD_RULE. */
 export const randomPassword = () => randomBytes(15).toString('base64url');

@@ -1,14 +1,13 @@
-import { ConfigError, loadConfig } from '../config';
 import { createServer } from '../server';
+import { runCommand } from './common';
 
 // npm run job:expiry — runs the expiry scan once, now, outside the schedule.
 // It builds the same server as `npm start` without listening: with REDIS_URL, `device:expiring` and `expiring`
 // reach the dashboards and tablets connected to every node through the Socket.IO Redis adapter. Without Redis
 // (one process), the running server cannot be reached: devices are flagged (`expiring_soon` shows on the next
 // load) but nobody is told live.
-async function main() {
-  const config = loadConfig(process.env);
-  const hub = await createServer(config, { scheduleJobs: false });
+void runCommand('npm run job:expiry', {}, async ({ config, logger }) => {
+  const hub = await createServer(config, { scheduleJobs: false, logger });
   try {
     const flagged = await hub.jobs.runExpiryScan();
     await hub.ctx.events.idle();
@@ -22,9 +21,4 @@ async function main() {
   } finally {
     await hub.close();
   }
-}
-
-main().catch((err) => {
-  process.stderr.write(`${err instanceof ConfigError || err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
 });

@@ -14,7 +14,7 @@ const DEMO = {
 
 // npm run seed:demo — a demo merchant with two stores, a merchant user and a store staff user.
 // Safe to run again: what exists is kept, and the two demo users get fresh random passwords, printed once.
-void runCli(async ({ db, tenancy, config }) => {
+void runCli('npm run seed:demo', {}, async ({ db, tenancy, config }) => {
   const merchant =
     (await db.getRepository(Merchant).findOneBy({ name: DEMO.merchant })) ??
     (await tenancy.createMerchant(DEMO.merchant));

@@ -5,11 +5,15 @@ import type { Config } from '../config';
 import { entities } from './entities';
 import { migrations } from '../../migrations';
 
+/** The embedded database file, absolute (DATA_DIR is resolved by the config). */
+export const sqliteFile = (config: Pick<Config, 'dataDir'>) => path.join(config.dataDir, 'terminal-hub.sqlite');
+
 /**
  * The one TypeORM data source factory, used by the app (src/db/open.ts) and the TypeORM CLI (ormconfig.ts).
  * No DATABASE_URL: an embedded SQLite file under DATA_DIR (WAL, foreign keys on).
  * DATABASE_URL=mysql://…: MySQL/MariaDB through mysql2, UTC on the wire, a pool of DATABASE_POOL_SIZE.
- * Never synchronize: the schema is the migrations'.
+ * Never synchronize: the schema is the migrations'. No SQL is logged (`logging: false`); openDatabase logs each
+ * applied migration by name.
  */
 export function createDataSource(config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'>): DataSource {
   const common = {
@@ -34,7 +38,7 @@ export function createDataSource(config: Pick<Config, 'databaseUrl' | 'databaseP
   return new DataSource({
     ...common,
     type: 'better-sqlite3',
-    database: path.join(config.dataDir, 'terminal-hub.sqlite'),
+    database: sqliteFile(config),
     enableWAL: true,
     // In WAL mode NORMAL never corrupts the database; a power cut may lose the last commits, not a crash of the
     // process. It spares an fsync per commit.

@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { passwordSchema } from '../auth/passwords';
 import { asciiCode, idParam, instant, page, pagination, text } from '../http/schema-parts';
 
 export const email = z
   .email('must be an email address')
   .max(254)
   .transform((e) => e.toLowerCase());
-export const password = z.string().min(10, 'must be at least 10 characters').max(200);
+export const password = passwordSchema;
 
 export const loginBody = z.strictObject({
   email: z

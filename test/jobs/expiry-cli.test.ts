@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { describeDatabase } from '../../src/db/open';
 import { TerminalDevice } from '../../src/devices/entities';
 import {
   adminToken,
@@ -40,7 +41,9 @@ describe('npm run job:expiry: the scan once, on demand', function () {
     };
     try {
       const first = await run('node_modules/.bin/tsx', ['src/cli/expiry-scan.ts'], { env });
-      expect(first.stdout).to.match(/^Flagged \d+ device\(s\) expiring within 400 days: /);
+      const [database, flaggedLine] = first.stdout.split('\n');
+      expect(database).to.equal(`Database: ${describeDatabase(t.hub.ctx.config)}`);
+      expect(flaggedLine).to.match(/^Flagged \d+ device\(s\) expiring within 400 days: /);
       const ids = /: ([\d, ]+)\./.exec(first.stdout)![1].split(', ').map(Number);
       expect(ids).to.include(d.id);
       expect(
@@ -51,7 +54,10 @@ describe('npm run job:expiry: the scan once, on demand', function () {
           (await dash.next('device:expiring', (p) => p.device.id === d.id, 3000)).payload.device.expiring_soon,
         ).to.equal(true);
       const second = await run('node_modules/.bin/tsx', ['src/cli/expiry-scan.ts'], { env });
-      expect(second.stdout).to.not.match(new RegExp(`\\b${d.id}\\b`));
+      const [, secondFlagged] = second.stdout.split('\n');
+      expect(secondFlagged)
+        .to.match(/^Flagged \d+ device/)
+        .and.not.match(new RegExp(`\\b${d.id}\\b`));
     } finally {
       dash.close();
     }
