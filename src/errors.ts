@@ -73,7 +73,7 @@ function isUnavailable(err: unknown): boolean {
   const code = e?.driverError?.code ?? e?.code;
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   // mysql2 once its pool is closed, ioredis once it gave up on a command.
-  return typeof e?.message === 'string' && /^(Pool is closed|Connection is closed)/.test(e.message);
+  return typeof e?.message === 'string' && /^(Pool is closed|Connection is closed|Queue limit reached)/.test(e.message);
 }
 
 /** Rejects with SERVICE_UNAVAILABLE when `work` takes longer than `ms` (the work itself runs on, unobserved). */

@@ -18,6 +18,7 @@ export function createLogger(
   const options: pino.LoggerOptions = {
     level,
     base: { service: 'terminal-hub' },
+    serializers: { err: safeError },
     redact: {
       paths: [
         'req.headers.authorization',
@@ -47,6 +48,22 @@ export function createLogger(
       messageFormat: prettyLine,
     }),
   );
+}
+
+/**
+ * pino's error serializer, minus what a failed query carries of its data: TypeORM's `parameters` and the driver's
+ * `sql` (mysql2 puts the values into it). The statement's shape (`query`, with `?` placeholders) stays.
+ */
+export function safeError(err: unknown): Record<string, unknown> {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  delete out.parameters;
+  delete out.sql;
+  const driver = out.driverError as Record<string, unknown> | undefined;
+  if (driver && typeof driver === 'object') {
+    const { sql: _sql, parameters: _parameters, ...rest } = driver;
+    out.driverError = rest;
+  }
+  return out;
 }
 
 const PINO_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'service', 'msg', 'req', 'res', 'responseTime', 'err']);

@@ -1,3 +1,4 @@
+import './threadpool'; // first: sizes libuv's thread pool before anything starts it
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig, loadDotEnv, type Config } from './config';

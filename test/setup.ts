@@ -1,3 +1,4 @@
+import '../src/threadpool';
 import 'reflect-metadata';
 import chai from 'chai';
 

@@ -1,5 +1,7 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { z } from 'zod';
+import { unavailable } from '../errors';
+import { HASHING_THREADS } from '../threadpool';
 
 /** The one password rule: the API, BOOTSTRAP_ADMIN_PASSWORD and `npm run admin:create` all check it. */
 export const PASSWORD_RULE = { min: 12, max: 200 } as const;
@@ -9,9 +11,41 @@ export const passwordSchema = z
   .min(PASSWORD_RULE.min, PASSWORD_RULE_TEXT)
   .max(PASSWORD_RULE.max, PASSWORD_RULE_TEXT);
 
+/**
+ * At most `running` hashes at a time, and a short queue behind them; beyond it a hash is refused at once
+ * (503 SERVICE_UNAVAILABLE, Retry-After): a login flood waits in line or is turned away, it never takes the thread
+ * pool from token checks.
+ */
+class HashingGate {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(
+    private readonly running: number,
+    private readonly queue: number,
+  ) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active < this.running) this.active++;
+    else if (this.waiting.length >= this.queue) throw unavailable();
+    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // a finishing hash hands over its slot
+    try {
+      return await work();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
+}
+
+const gate = new HashingGate(HASHING_THREADS, 16);
+
 const scrypt = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
-  new Promise<Buffer>((resolve, reject) =>
-    scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))),
+  gate.run(
+    () =>
+      new Promise<Buffer>((resolve, reject) =>
+        scryptCb(password, salt, keylen, opts, (err, key) => (err ? reject(err) : resolve(key))),
+      ),
   );
 
 // scrypt, memory-hard: N=2^15, r=8, p=1 uses 32 MiB per hash (OWASP's minimum is 2^17 with r=8 … or 2^15 with more p;

@@ -32,7 +32,10 @@ export function createDataSource(config: Pick<Config, 'databaseUrl' | 'databaseP
       timezone: 'Z',
       charset: 'utf8mb4_unicode_ci',
       poolSize: config.databasePoolSize,
-      extra: { connectionLimit: config.databasePoolSize, enableKeepAlive: true },
+      // Bounded waits: a server that does not accept within 3 s is unavailable; at most 1000 queries wait for a
+      // connection (beyond, an immediate error, answered 503). Requests are bounded on top by REQUEST_TIMEOUT_MS.
+      connectTimeout: 3000,
+      extra: { connectionLimit: config.databasePoolSize, enableKeepAlive: true, queueLimit: 1000 },
     });
   }
   return new DataSource({
