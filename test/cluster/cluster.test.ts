@@ -1,16 +1,16 @@
 import { expect } from 'chai';
 import {
-  adminToken,
   bearer,
-  createTenant,
   DATABASE_URL,
+  getDevice,
+  makeTenant,
   pairDevice,
   REDIS_URL,
   sleep,
   startHub,
   type Tenant,
 } from '../helpers';
-import { dashboardSocket, deviceSocket, refusal, type TestSocket } from '../socket-helpers';
+import { closedAfterEach, dashboardSocket, deviceSocket, refusal, type TestSocket } from '../socket-helpers';
 import { CLUSTER_KEY, killHard, startNode, stopped, type Node } from './nodes';
 
 const PRESENCE_TTL_MS = 3000;
@@ -19,18 +19,16 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
   this.timeout(60_000);
   let nodes: Record<'a' | 'b' | 'c', Node>;
   let tenant: Tenant;
-  const sockets: TestSocket[] = [];
-  const open = async (s: TestSocket) => (sockets.push(s), s.connected());
-  const openDevice = async (s: TestSocket) => (sockets.push(s), s.session());
-  const online = async (node: Node, id: number) =>
-    (await node.http.get(`/api/v1/merchants/loyalty/devices/${id}`).set(bearer(tenant.merchantToken)).expect(200)).body
-      .device.online;
+  const track = closedAfterEach();
+  const open = (s: TestSocket) => track(s).connected();
+  const openDevice = (s: TestSocket) => track(s).session();
+  const online = async (node: Node, id: number) => (await getDevice(node, tenant, id)).online;
 
   before(async function () {
     if (!DATABASE_URL || !REDIS_URL) this.skip();
     // Tenant and tokens made in-process with the cluster's signing key, on the shared database.
     const setup = await startHub({ JWT_KEYS: CLUSTER_KEY });
-    tenant = await createTenant(setup, (await adminToken(setup)).token, 1);
+    tenant = await makeTenant(setup, 1);
     await setup.close();
     const [a, b, c] = await Promise.all(
       ['a', 'b', 'c'].map((name) => startNode(name, { PRESENCE_TTL_MS: String(PRESENCE_TTL_MS) })),
@@ -38,7 +36,6 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     nodes = { a, b, c };
   });
   afterEach(function () {
-    sockets.splice(0).forEach((s) => s.close());
     if (this.currentTest?.state === 'failed')
       for (const n of Object.values(nodes)) console.error(`--- node ${n.name} stderr:\n${n.stderr()}`);
   });
