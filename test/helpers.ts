@@ -8,7 +8,7 @@ import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { hashPassword } from '../src/auth/passwords';
 import { loadConfig, type Config } from '../src/config';
-import { TerminalDevice } from '../src/devices/entities';
+import { newDeviceRow, TerminalDevice } from '../src/devices/entities';
 import { createServer, type TerminalHub } from '../src/server';
 import { Merchant, Store, User, UserStore, type Role } from '../src/tenancy/entities';
 
@@ -246,6 +246,30 @@ export async function pairDevice(
     .send({ store_id: tenant.stores[storeIndex].id, label })
     .expect(201);
   return { id: res.body.device.id, token: res.body.pairing.auth_token, body: res.body };
+}
+
+/**
+ * A device row inserted directly, already in the state a test needs (no token, no pairing event): for devices that
+ * must never be seen in another state, e.g. by a job ticking every second. Created a year before it expires.
+ */
+export async function insertDevice(
+  t: Pick<TestHub, 'hub'>,
+  tenant: Tenant,
+  opts: { expiresAt: Date; storeIndex?: number; label?: string; revokedAt?: Date },
+): Promise<number> {
+  const row = {
+    ...newDeviceRow({
+      merchantId: tenant.merchantId,
+      storeId: tenant.stores[opts.storeIndex ?? 0].id,
+      label: opts.label ?? 'Inserted',
+      createdById: tenant.merchantUserId,
+      expiresAt: opts.expiresAt,
+      now: new Date(),
+    }),
+    createdAt: new Date(opts.expiresAt.getTime() - 365 * 86_400_000),
+    ...(opts.revokedAt ? { revokedAt: opts.revokedAt, revokedById: tenant.merchantUserId } : {}),
+  };
+  return (await dataSource(t).getRepository(TerminalDevice).insert(row)).identifiers[0].id as number;
 }
 
 /** The Device as its merchant reads it through the portal API. */
