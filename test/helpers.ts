@@ -72,37 +72,38 @@ export interface Suite extends TestHub {
  * running server), from inside hooks and tests only.
  */
 export function suite(env: Env = {}): Suite {
-  let current: { t: TestHub; admin: Actor } | undefined;
-  const get = () => {
-    if (!current) throw new Error('suite(): the server only exists inside hooks and tests of its describe');
-    return current;
+  let t: TestHub | undefined;
+  let admin: Actor | undefined;
+  const get = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('suite(): the server only exists inside hooks and tests of its describe');
+    return v;
   };
   before(async () => {
-    const t = await startHub(env);
-    current = { t, admin: await makeAdmin(t) };
+    t = await startHub(env);
+    admin = await makeAdmin(t);
   });
   after(async () => {
-    const t = current?.t;
-    current = undefined;
-    await t?.close();
+    const running = t;
+    t = admin = undefined;
+    await running?.close();
   });
   return {
     get hub() {
-      return get().t.hub;
+      return get(t).hub;
     },
     get url() {
-      return get().t.url;
+      return get(t).url;
     },
     get port() {
-      return get().t.port;
+      return get(t).port;
     },
     get http() {
-      return get().t.http;
+      return get(t).http;
     },
     get admin() {
-      return get().admin;
+      return get(admin);
     },
-    close: () => get().t.close(),
+    close: () => get(t).close(),
   };
 }
 
