@@ -1,6 +1,12 @@
 import { CreateTenancy1764000000000 } from './1764000000000-CreateTenancy';
 import { CreateTerminalDevices1764000100000 } from './1764000100000-CreateTerminalDevices';
 import { CreateLoyalty1764000200000 } from './1764000200000-CreateLoyalty';
+import { AddUserTokenVersion1764000300000 } from './1764000300000-AddUserTokenVersion';
 
 /** Every migration, in order. New ones are appended here (the app and the CLI both read this list). */
-export const migrations = [CreateTenancy1764000000000, CreateTerminalDevices1764000100000, CreateLoyalty1764000200000];
+export const migrations = [
+  CreateTenancy1764000000000,
+  CreateTerminalDevices1764000100000,
+  CreateLoyalty1764000200000,
+  AddUserTokenVersion1764000300000,
+];

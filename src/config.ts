@@ -114,6 +114,11 @@ const schema = z.object({
     .default('100kb'),
   SOCKET_PING_INTERVAL_MS: int(1000, 600_000).default(8000),
   SOCKET_PING_TIMEOUT_MS: int(1000, 600_000).default(7000),
+  SOCKET_MAX_PER_ADDRESS: int(1, 1_000_000).default(200),
+  SOCKET_CONNECTS_PER_MINUTE: int(1, 1_000_000).default(600),
+  SOCKET_EVENTS_PER_SECOND: int(1, 10_000).default(10),
+  VALIDATE_RESPONSES: z.enum(['true', 'false'], 'must be true or false').default('false'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
 });
 
 export type Config = ReturnType<typeof toConfig>;
@@ -144,6 +149,11 @@ function toConfig(e: z.output<typeof schema>) {
     bodyLimit: e.BODY_LIMIT,
     socketPingIntervalMs: e.SOCKET_PING_INTERVAL_MS,
     socketPingTimeoutMs: e.SOCKET_PING_TIMEOUT_MS,
+    socketMaxPerAddress: e.SOCKET_MAX_PER_ADDRESS,
+    socketConnectsPerMinute: e.SOCKET_CONNECTS_PER_MINUTE,
+    socketEventsPerSecond: e.SOCKET_EVENTS_PER_SECOND,
+    validateResponses: e.VALIDATE_RESPONSES === 'true',
+    metricsToken: e.METRICS_TOKEN,
   };
 }
 
@@ -183,7 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 function mask(name: string, value: string | undefined): string {
   if (value === undefined) return '';
-  if (/PASSWORD|KEYS/.test(name)) return '***';
+  if (/PASSWORD|KEYS|TOKEN/.test(name)) return '***';
   if (/_URL$/.test(name)) return value.replace(/\/\/[^@/]*@/, '//***@');
   return value.length > 60 ? `${value.slice(0, 60)}…` : value;
 }

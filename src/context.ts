@@ -7,20 +7,29 @@ import type { EventBus } from './events';
 import type { Logger } from './logger';
 import type { LoyaltyService } from './loyalty/service';
 import type { Metrics } from './metrics';
+import type { Policy } from './policy';
 import type { TenancyService } from './tenancy/service';
 
-/** What the composition root (src/server.ts) builds once and hands to routes, sockets and jobs. */
-export interface AppContext {
+/**
+ * What transports (routes, sockets, jobs) receive from the composition root: the services and the cross-cutting
+ * pieces, never the database. Each factory picks the few it uses.
+ */
+export interface Services {
   config: Config;
-  db: DataSource;
   logger: Logger;
   events: EventBus;
   metrics: Metrics;
-  keyring: Keyring;
   tokens: Tokens;
+  policy: Policy;
   tenancy: TenancyService;
   devices: DeviceService;
   loyalty: LoyaltyService;
-  /** Extra readiness checks (Redis, when configured). */
-  readiness: Array<() => Promise<void>>;
+  /** Readiness checks: the database, and Redis when configured. */
+  readiness: Array<{ name: string; check: () => Promise<unknown> }>;
+}
+
+/** The composition root's own view: the services plus the database and keyring (operator commands, tests). */
+export interface AppContext extends Services {
+  db: DataSource;
+  keyring: Keyring;
 }

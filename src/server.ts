@@ -12,6 +12,7 @@ import { createApp, type Mount } from './http/app';
 import { startJobs, type Jobs } from './jobs';
 import { createLogger, type Logger } from './logger';
 import { LoyaltyService } from './loyalty/service';
+import { Policy } from './policy';
 import { Metrics } from './metrics';
 import { createRealtime } from './realtime';
 import { openRedis } from './realtime/redis';
@@ -44,8 +45,11 @@ export async function createServer(
   // One set of Redis connections per node (commands, adapter pub/sub), shared by realtime and the job lock.
   const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
   const realtime = createRealtime(config, logger, redis);
-  const devices = new DeviceService(db, tokens, events, config, realtime.presence);
+  const devices = new DeviceService(db, tokens, events, config, realtime.presence, tenancy);
   const loyalty = new LoyaltyService(db);
+  const policy = new Policy(tenancy);
+  const readiness: AppContext['readiness'] = [{ name: 'database', check: () => db.query('SELECT 1') }];
+  if (redis) readiness.push({ name: 'redis', check: () => redis.cmd.ping() });
   const ctx: AppContext = {
     config,
     db,
@@ -57,7 +61,8 @@ export async function createServer(
     tenancy,
     devices,
     loyalty,
-    readiness: [],
+    policy,
+    readiness,
   };
 
   const { app, mounts } = createApp(ctx);
@@ -66,13 +71,6 @@ export async function createServer(
   httpServer.headersTimeout = 66_000;
   await realtime.attach(httpServer, ctx);
   const jobs = startJobs(ctx, { schedule: opts.scheduleJobs, redis: redis?.cmd });
-  if (redis)
-    ctx.readiness.push(() =>
-      redis.cmd.ping().then(
-        () => undefined,
-        () => Promise.reject(new Error('redis')),
-      ),
-    );
 
   let closed = false;
   return {

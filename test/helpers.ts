@@ -31,6 +31,7 @@ export function testEnv(overrides: Env = {}): Env {
     DATA_DIR: tempDir(),
     PORT: '0',
     LOG_LEVEL: 'silent',
+    VALIDATE_RESPONSES: 'true',
     DATABASE_URL,
     REDIS_URL,
     ...overrides,
@@ -142,7 +143,7 @@ export const keyring = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.keyring;
 export const eventBus = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.events;
 export const loyaltyService = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.loyalty;
 export const dataDir = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.config.dataDir;
-const userToken = async (t: Pick<TestHub, 'hub'>, user: { id: number; role: Role }) =>
+const userToken = async (t: Pick<TestHub, 'hub'>, user: { id: number; role: Role; tokenVersion: number }) =>
   (await t.hub.ctx.tokens.createUserToken(user)).token;
 
 /** A device's row as stored. */
@@ -171,6 +172,7 @@ export async function makeUser(
     email,
     passwordHash: await knownPasswordHash(),
     role,
+    tokenVersion: 0,
     merchantId: opts.merchantId ?? null,
     lastLoginAt: null,
     createdAt: now,
@@ -179,7 +181,7 @@ export async function makeUser(
   const id = inserted.identifiers[0].id as number;
   if (opts.storeIds?.length)
     await db.getRepository(UserStore).insert(opts.storeIds.map((storeId) => ({ userId: id, storeId })));
-  return { id, email, token: await userToken(t, { id, role }) };
+  return { id, email, token: await userToken(t, { id, role, tokenVersion: 0 }) };
 }
 
 export const makeAdmin = (t: Pick<TestHub, 'hub'>) => makeUser(t, 'admin');

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { Config } from '../config';
 
+/** How far ahead of this node's clock a token's `iat` may be. */
+const MAX_CLOCK_SKEW_S = 60;
+
 /** The only algorithm accepted; pinned so `alg: none` or an algorithm swap can never verify. */
 export const JWT_ALG = 'HS256';
 export const JWT_ISSUER = 'terminal-hub';
@@ -47,9 +50,12 @@ export class Keyring {
       .sign(this.keys.get(this.activeKid)!);
   }
 
-  /** Signature, algorithm, typ, iss, aud, exp and required claims; throws jose errors. */
-  verify(token: string, opts: { typ: string; audience: string }) {
-    return jwtVerify(
+  /**
+   * Signature, algorithm, typ, iss, aud, exp and required claims; an `iat` more than a minute ahead of this clock
+   * is refused too (a token from the future was not issued by us, or a clock is badly off). Throws.
+   */
+  async verify(token: string, opts: { typ: string; audience: string }) {
+    const result = await jwtVerify(
       token,
       (header) => {
         const key = header.kid ? this.keys.get(header.kid) : undefined;
@@ -64,6 +70,8 @@ export class Keyring {
         requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
       },
     );
+    if (Number(result.payload.iat) > Date.now() / 1000 + MAX_CLOCK_SKEW_S) throw new Error('iat in the future');
+    return result;
   }
 }
 
@@ -85,7 +93,13 @@ function readOrCreateKeyFile(dataDir: string): StoredKey[] {
   } finally {
     fs.unlinkSync(tmp);
   }
-  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { keys: StoredKey[] };
+  const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as { keys?: unknown };
   if (!Array.isArray(stored.keys) || stored.keys.length === 0) throw new Error(`${file} holds no keys`);
-  return stored.keys;
+  // The same rules as JWT_KEYS: a short or malformed key in the file stops start-up rather than signing weakly.
+  for (const k of stored.keys as Partial<StoredKey>[]) {
+    const secret = Buffer.from(String(k?.secret ?? ''), 'base64url');
+    if (typeof k?.kid !== 'string' || !/^[A-Za-z0-9._-]{1,64}$/.test(k.kid) || secret.length < 32)
+      throw new Error(`${file}: every key needs a kid and a base64url secret of at least 32 bytes`);
+  }
+  return stored.keys as StoredKey[];
 }

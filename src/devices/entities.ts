@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { Entity, Index } from 'typeorm';
 import { DateColumn, IdColumn, IntColumn, TextColumn } from '../db/columns';
 
-export type DeviceStatus = 'active' | 'revoked' | 'expired';
-
 /**
  * A paired POS tablet bound to one store of one merchant. The row keeps only the `jti` of the device token;
  * the token itself is shown once at pairing (or reissue) and never stored.
@@ -53,10 +51,4 @@ export function newDeviceRow(input: {
     createdAt: input.now,
     updatedAt: input.now,
   };
-}
-
-export function deviceStatus(d: Pick<TerminalDevice, 'revokedAt' | 'expiresAt'>, now = new Date()): DeviceStatus {
-  if (d.revokedAt) return 'revoked';
-  if (d.expiresAt.getTime() <= now.getTime()) return 'expired';
-  return 'active';
 }

@@ -1,22 +1,14 @@
-import { deviceStatus, type TerminalDevice } from './entities';
-
-/** A device as the service hands it out: the row, its store's code, and cluster-wide presence. */
-export interface DeviceView {
-  device: TerminalDevice;
-  storeCode: string;
-  online: boolean;
-}
+import { type DeviceView, deviceStatus, isExpiringSoon } from './domain';
+import type { Device } from './schemas';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** `expiring_soon`: active, and the expiry is within the warning window (or the expiry job already flagged it). */
-export function isExpiringSoon(d: TerminalDevice, warningDays: number, now = new Date()): boolean {
-  if (deviceStatus(d, now) !== 'active') return false;
-  return d.expiryWarnedAt !== null || d.expiresAt.getTime() - now.getTime() <= warningDays * 86_400_000;
-}
-
 /** The public `Device` of the contract: never the token, never the jti. */
-export function presentDevice({ device: d, storeCode, online }: DeviceView, warningDays: number, now = new Date()) {
+export function presentDevice(
+  { device: d, storeCode, online }: DeviceView,
+  warningDays: number,
+  now = new Date(),
+): Device {
   return {
     id: d.id,
     merchant_id: d.merchantId,
@@ -25,16 +17,14 @@ export function presentDevice({ device: d, storeCode, online }: DeviceView, warn
     label: d.label,
     status: deviceStatus(d, now),
     online,
-    expires_at: iso(d.expiresAt),
+    expires_at: d.expiresAt.toISOString(),
     expiring_soon: isExpiringSoon(d, warningDays, now),
     last_seen_at: iso(d.lastSeenAt),
     last_seen_ip: d.lastSeenIp,
     revoked_at: iso(d.revokedAt),
     revoked_reason: d.revokedReason,
     revoked_by_id: d.revokedById,
-    created_at: iso(d.createdAt),
+    created_at: d.createdAt.toISOString(),
     created_by_id: d.createdById,
   };
 }
-
-export type PresentedDevice = ReturnType<typeof presentDevice>;

@@ -1,71 +1,161 @@
-import { Router, type Request } from 'express';
-import type { AppContext } from '../context';
-import { requireRole, userOf } from '../http/auth';
-import { portalMerchantId, type Portal } from '../http/portal';
-import { body, params, query } from '../http/validate';
+import { z } from 'zod';
+import type { Services } from '../context';
+import { idParam } from '../http/schema-parts';
+import { type Route, route } from '../http/route';
+import type { Portal } from '../policy';
 import { presentDevice } from './presenter';
-import { deviceParams, listDevicesQuery, pairBody, renameBody, revokeBody } from './schemas';
+import {
+  deviceAnswer,
+  deviceList,
+  deviceParams,
+  listDevicesQuery,
+  pairBody,
+  pairingAnswer,
+  renameBody,
+  revokeBody,
+} from './schemas';
+
+const PORTALS = {
+  merchant: {
+    base: '/api/v1/merchants/loyalty/devices',
+    tag: 'devices (merchant portal)',
+    who: "Acts on the merchant user's own merchant.",
+  },
+  admin: {
+    base: '/api/v1/admin/merchants/{merchant_id}/loyalty/devices',
+    tag: 'devices (admin on behalf)',
+    who: 'Acts on the merchant in the path; the admin is recorded as the actor.',
+  },
+} as const;
+
+/** `{merchant_id}` of the admin base, if any. */
+const merchantPart = { merchant_id: idParam.optional() };
+const baseParams = z.object(merchantPart);
+const oneParams = deviceParams.extend(merchantPart);
+const notFound = { NOT_FOUND: "Unknown device, store or merchant, or another merchant's" };
 
 /**
- * The device endpoints, one router for both portals: `merchant` acts on the user's own merchant,
- * `admin` on the merchant in the path (recording the admin as the actor).
+ * The device endpoints, defined once for both portals: `merchant` acts on the user's own merchant, `admin` on the
+ * merchant in the path (recording the admin as the actor). The policy decides which merchant a call acts on.
  */
-export function deviceRoutes(ctx: AppContext, portal: Portal): Router {
-  const r = Router({ mergeParams: true });
-  r.use(requireRole(portal));
-  const { devices } = ctx;
-  const present = (v: Parameters<typeof presentDevice>[0]) => presentDevice(v, ctx.config.expiryWarningDays);
+export function deviceRoutes({ devices, policy, config }: Services, portal: Portal): Route[] {
+  const { base, tag, who } = PORTALS[portal];
+  const roles = [portal];
+  const present = (v: Parameters<typeof presentDevice>[0]) => presentDevice(v, config.expiryWarningDays);
+  const merchantOf = (principal: Parameters<typeof policy.portalMerchant>[0], id: number | undefined) =>
+    policy.portalMerchant(principal, portal, id);
 
-  const merchantOf = (req: Request) => portalMerchantId(ctx, portal, req);
-  const deviceIdOf = (req: Request) => params(req, deviceParams).device_id;
-
-  r.get('/', async (req, res) => {
-    const merchantId = await merchantOf(req);
-    const q = query(req, listDevicesQuery);
-    const { items, total } = await devices.list(merchantId, {
-      storeId: q.store_id,
-      status: q.status,
-      limit: q.limit,
-      offset: q.offset,
-    });
-    res.json({ items: items.map(present), total });
-  });
-
-  r.post('/', async (req, res) => {
-    const merchantId = await merchantOf(req);
-    const input = body(req, pairBody);
-    const { view, pairing } = await devices.pair(merchantId, userOf(req).id, {
-      storeId: input.store_id,
-      label: input.label,
-    });
-    res
-      .status(201)
-      .set('Cache-Control', 'no-store')
-      .json({ device: present(view), pairing });
-  });
-
-  r.get('/:device_id', async (req, res) => {
-    res.json({ device: present(await devices.get(await merchantOf(req), deviceIdOf(req))) });
-  });
-
-  r.patch('/:device_id', async (req, res) => {
-    const merchantId = await merchantOf(req);
-    const id = deviceIdOf(req);
-    res.json({ device: present(await devices.rename(merchantId, id, body(req, renameBody).label)) });
-  });
-
-  r.post('/:device_id/revoke', async (req, res) => {
-    const merchantId = await merchantOf(req);
-    const id = deviceIdOf(req);
-    const { reason } = body(req, revokeBody);
-    res.json({ device: present(await devices.revoke(merchantId, id, userOf(req).id, reason)) });
-  });
-
-  r.post('/:device_id/reissue', async (req, res) => {
-    const merchantId = await merchantOf(req);
-    const { view, pairing } = await devices.reissue(merchantId, deviceIdOf(req));
-    res.set('Cache-Control', 'no-store').json({ device: present(view), pairing });
-  });
-
-  return r;
+  return [
+    route({
+      method: 'get',
+      path: base,
+      tag,
+      roles,
+      auth: 'user',
+      summary: 'List devices, newest first',
+      description: who,
+      params: baseParams,
+      query: listDevicesQuery,
+      response: deviceList,
+      errors: notFound,
+      handler: async ({ principal, params, query: q }) => {
+        const merchantId = await merchantOf(principal, params.merchant_id);
+        const filter = { storeId: q.store_id, status: q.status, limit: q.limit, offset: q.offset };
+        const { items, total } = await devices.list(merchantId, filter);
+        return { items: items.map(present), total };
+      },
+    }),
+    route({
+      method: 'post',
+      path: base,
+      tag,
+      roles,
+      auth: 'user',
+      summary: 'Pair a new device to a store; the token is shown once',
+      description: `${who} The answer carries the only copy of the token: Cache-Control: no-store.`,
+      params: baseParams,
+      body: pairBody,
+      status: 201,
+      noStore: true,
+      response: pairingAnswer,
+      errors: notFound,
+      handler: async ({ principal, params, body }) => {
+        const merchantId = await merchantOf(principal, params.merchant_id);
+        const actorId = principal!.id;
+        const { view, pairing } = await devices.pair(merchantId, actorId, {
+          storeId: body.store_id,
+          label: body.label,
+        });
+        return { device: present(view), pairing };
+      },
+    }),
+    route({
+      method: 'get',
+      path: `${base}/{device_id}`,
+      tag,
+      roles,
+      auth: 'user',
+      summary: 'One device',
+      description: who,
+      params: oneParams,
+      response: deviceAnswer,
+      errors: notFound,
+      handler: async ({ principal, params }) => ({
+        device: present(await devices.get(await merchantOf(principal, params.merchant_id), params.device_id)),
+      }),
+    }),
+    route({
+      method: 'patch',
+      path: `${base}/{device_id}`,
+      tag,
+      roles,
+      auth: 'user',
+      summary: 'Rename a device',
+      description: who,
+      params: oneParams,
+      body: renameBody,
+      response: deviceAnswer,
+      errors: notFound,
+      handler: async ({ principal, params, body }) => {
+        const merchantId = await merchantOf(principal, params.merchant_id);
+        return { device: present(await devices.rename(merchantId, params.device_id, body.label)) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${base}/{device_id}/revoke`,
+      tag,
+      roles,
+      auth: 'user',
+      summary: 'Revoke now (idempotent: the first revoked_at, actor and reason stay)',
+      description: `${who} The token is refused on its next request and its sockets are dropped, on every node.`,
+      params: oneParams,
+      body: revokeBody,
+      response: deviceAnswer,
+      errors: notFound,
+      handler: async ({ principal, params, body }) => {
+        const merchantId = await merchantOf(principal, params.merchant_id);
+        const view = await devices.revoke(merchantId, params.device_id, principal!.id, body.reason);
+        return { device: present(view) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: `${base}/{device_id}/reissue`,
+      tag,
+      roles,
+      auth: 'user',
+      summary: 'New token and QR for the same device; the old token is refused at once, its sockets dropped',
+      description: `${who} Cache-Control: no-store.`,
+      params: oneParams,
+      noStore: true,
+      response: pairingAnswer,
+      errors: { ...notFound, CONFLICT: 'The device is revoked (`device_revoked`)' },
+      handler: async ({ principal, params }) => {
+        const merchantId = await merchantOf(principal, params.merchant_id);
+        const { view, pairing } = await devices.reissue(merchantId, params.device_id);
+        return { device: present(view), pairing };
+      },
+    }),
+  ];
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { idParam, pagination } from '../http/validate';
+import { idParam, instant, page, pagination, text } from '../http/schema-parts';
 
-const label = z.string().trim().min(1, 'must be 1 to 100 characters').max(100, 'must be 1 to 100 characters');
+const label = text(1, 100);
 
 export const listDevicesQuery = z.object({
   store_id: idParam.optional(),
@@ -10,7 +10,46 @@ export const listDevicesQuery = z.object({
 });
 export const pairBody = z.strictObject({ store_id: z.number().int().positive(), label });
 export const renameBody = z.strictObject({ label });
-export const revokeBody = z
-  .strictObject({ reason: z.string().trim().max(255, 'must be at most 255 characters').optional() })
-  .default({});
+export const revokeBody = z.strictObject({ reason: text(0, 255).optional() }).default({});
 export const deviceParams = z.object({ device_id: idParam });
+
+/** The public `Device`: never the token, never the jti. */
+export const deviceSchema = z
+  .strictObject({
+    id: z.number().int(),
+    merchant_id: z.number().int(),
+    store_id: z.number().int(),
+    store_code: z.string(),
+    label: z.string(),
+    status: z.enum(['active', 'revoked', 'expired']),
+    online: z.boolean().meta({ description: 'A socket of this device is connected to some node' }),
+    expires_at: instant,
+    expiring_soon: z.boolean(),
+    last_seen_at: instant.nullable(),
+    last_seen_ip: z.string().nullable(),
+    revoked_at: instant.nullable(),
+    revoked_reason: z.string().nullable(),
+    revoked_by_id: z.number().int().nullable(),
+    created_at: instant,
+    created_by_id: z.number().int().nullable(),
+  })
+  .meta({ id: 'Device' });
+
+/** The one-time secret of a pairing or reissue: the token and the QR that carries it. */
+export const pairingSchema = z
+  .strictObject({
+    auth_token: z.string().meta({ description: 'The device token, shown only in this answer' }),
+    expires_at: instant,
+    qr: z.strictObject({
+      payload: z.string().meta({ description: 'Exactly {"api_url", "store_code", "auth_token"} as JSON' }),
+      png_base64: z.string(),
+    }),
+  })
+  .meta({ id: 'Pairing' });
+
+export const deviceAnswer = z.strictObject({ device: deviceSchema });
+export const pairingAnswer = z.strictObject({ device: deviceSchema, pairing: pairingSchema });
+export const deviceList = page(deviceSchema).meta({ id: 'DeviceList' });
+
+export type Device = z.infer<typeof deviceSchema>;
+export type Pairing = z.infer<typeof pairingSchema>;

@@ -1,19 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { In, IsNull, LessThanOrEqual, MoreThan, Not, type DataSource, type FindOptionsWhere } from 'typeorm';
+import { And, type DataSource, type FindOptionsWhere, In, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
 import type { Tokens } from '../auth/tokens';
-import type { EventBus } from '../events';
 import { conflict, notFound } from '../errors';
+import type { EventBus } from '../events';
+import type { TenancyService } from '../tenancy/service';
+import type { DeviceStatus, DeviceView } from './domain';
+import { newDeviceRow, TerminalDevice } from './entities';
 import type { PresenceReader } from './presence-reader';
-import { Store } from '../tenancy/entities';
-import { newDeviceRow, TerminalDevice, type DeviceStatus } from './entities';
-import type { DeviceView } from './presenter';
+import type { Pairing } from './schemas';
 import { qrPayload, qrPng } from './qr';
-
-export interface Pairing {
-  auth_token: string;
-  expires_at: string;
-  qr: { payload: string; png_base64: string };
-}
 
 export interface DeviceFilter {
   storeId?: number;
@@ -22,14 +17,25 @@ export interface DeviceFilter {
   offset: number;
 }
 
+/** The latest activity of a connected device, as the socket layer batches it. */
+export interface LastSeen {
+  at: Date;
+  ip: string | null;
+}
+
 interface DeviceServiceConfig {
   publicUrl: string;
   deviceTokenTtlMs: number;
 }
 
+/** Rows per statement of the batched writes: far below SQLite's and MySQL's parameter limits. */
+const CHUNK = 500;
+
 /**
- * Pairing, listing, renaming, revoking and reissuing terminal devices. Every method takes the merchant id and
- * scopes every query to it: another merchant's device or store is 404, never a hint that it exists.
+ * Pairing, listing, renaming, revoking and reissuing terminal devices. Every method that a portal calls takes the
+ * merchant id and scopes every query to it: another merchant's device or store is 404, never a hint that it exists.
+ * The methods for realtime and jobs (views by ids, token state, last_seen, the expiry flag) act on ids they got from
+ * an authenticated device or from this service.
  */
 export class DeviceService {
   constructor(
@@ -38,6 +44,7 @@ export class DeviceService {
     private readonly events: EventBus,
     private readonly config: DeviceServiceConfig,
     private readonly presence: PresenceReader,
+    private readonly tenancy: TenancyService,
   ) {}
 
   private get repo() {
@@ -63,15 +70,13 @@ export class DeviceService {
     return (await this.views([await this.find(merchantId, deviceId)]))[0];
   }
 
-  /** Views of any devices (for realtime and jobs, which already hold rows of a known merchant). */
+  /** Views of rows the caller holds (realtime and jobs), with store codes and presence. */
   async views(devices: TerminalDevice[]): Promise<DeviceView[]> {
     if (devices.length === 0) return [];
-    const storeIds = [...new Set(devices.map((d) => d.storeId))];
-    const [stores, online] = await Promise.all([
-      this.db.getRepository(Store).find({ where: { id: In(storeIds) }, select: { id: true, code: true } }),
+    const [codes, online] = await Promise.all([
+      this.tenancy.storeCodes([...new Set(devices.map((d) => d.storeId))]),
       this.presence.onlineDeviceIds(devices.map((d) => d.id)),
     ]);
-    const codes = new Map(stores.map((s) => [s.id, s.code]));
     return devices.map((device) => ({
       device,
       storeCode: codes.get(device.storeId) ?? '',
@@ -79,13 +84,29 @@ export class DeviceService {
     }));
   }
 
+  /** Views of devices by id (presence transitions name ids only), read in chunks. */
+  async viewsByIds(deviceIds: number[]): Promise<DeviceView[]> {
+    const out: DeviceView[] = [];
+    for (let i = 0; i < deviceIds.length; i += CHUNK) {
+      out.push(...(await this.views(await this.repo.findBy({ id: In(deviceIds.slice(i, i + CHUNK)) }))));
+    }
+    return out;
+  }
+
+  /** What a connecting socket re-checks after joining its rooms: is this still the device's token, unrevoked? */
+  tokenState(deviceId: number): Promise<Pick<TerminalDevice, 'jti' | 'revokedAt' | 'revokedReason'> | null> {
+    return this.repo.findOne({
+      where: { id: deviceId },
+      select: { id: true, jti: true, revokedAt: true, revokedReason: true },
+    });
+  }
+
   async pair(
     merchantId: number,
     actorId: number,
     input: { storeId: number; label: string },
   ): Promise<{ view: DeviceView; pairing: Pairing }> {
-    const store = await this.db.getRepository(Store).findOneBy({ id: input.storeId, merchantId });
-    if (!store) throw notFound();
+    const store = await this.tenancy.getStore(merchantId, input.storeId);
     const now = new Date();
     const device = await this.repo.save(
       this.repo.create(
@@ -145,6 +166,67 @@ export class DeviceService {
     const pairing = await this.pairing(device, view.storeCode);
     this.events.emit('device.reissued', { device, previousJti });
     return { view, pairing };
+  }
+
+  /**
+   * Writes batched last_seen values: one `UPDATE … CASE` statement per chunk of devices, so a device costs at most
+   * one row write per flush however chatty its socket is.
+   */
+  async recordLastSeen(batch: [deviceId: number, seen: LastSeen][], onChunk?: (rows: number) => void): Promise<void> {
+    const meta = this.db.getMetadata(TerminalDevice);
+    const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
+    const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
+    for (let i = 0; i < batch.length; i += CHUNK) {
+      const chunk = batch.slice(i, i + CHUNK);
+      const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+      const sql =
+        `UPDATE ${meta.tableName} SET last_seen_at = CASE id ${whens} END, last_seen_ip = CASE id ${whens} END ` +
+        `WHERE id IN (${chunk.map(() => '?').join(', ')})`;
+      const params = [
+        ...chunk.flatMap(([id, s]) => [id, toDb(s.at)]),
+        ...chunk.flatMap(([id, s]) => [id, s.ip]),
+        ...chunk.map(([id]) => id),
+      ];
+      await this.db.query(sql, params);
+      onChunk?.(chunk.length);
+    }
+  }
+
+  /**
+   * Flags every active device whose expiry falls within the warning window and is not flagged yet: sets
+   * `expiry_warned_at` and publishes `device.expiring`. Works in pages by id. Each row is flagged by a conditional
+   * UPDATE (`… WHERE expiry_warned_at IS NULL AND jti = :jti`), so overlapping runs, or runs on several nodes, flag
+   * a device once per token, and only the run that flagged it publishes the event. Returns the ids flagged.
+   */
+  async flagExpiring(warningDays: number, now = new Date()): Promise<number[]> {
+    const until = new Date(now.getTime() + warningDays * 86_400_000);
+    const flagged: number[] = [];
+    let lastId = 0;
+    for (;;) {
+      const page = await this.repo.find({
+        where: {
+          id: MoreThan(lastId),
+          revokedAt: IsNull(),
+          expiryWarnedAt: IsNull(),
+          expiresAt: And(MoreThan(now), LessThanOrEqual(until)),
+        },
+        order: { id: 'ASC' },
+        take: CHUNK,
+      });
+      for (const device of page) {
+        const res = await this.repo.update(
+          { id: device.id, jti: device.jti, revokedAt: IsNull(), expiryWarnedAt: IsNull() },
+          { expiryWarnedAt: now },
+        );
+        if (!res.affected) continue;
+        device.expiryWarnedAt = now;
+        flagged.push(device.id);
+        this.events.emit('device.expiring', { device });
+      }
+      if (page.length < CHUNK) break;
+      lastId = page[page.length - 1].id;
+    }
+    return flagged;
   }
 
   private async find(merchantId: number, deviceId: number): Promise<TerminalDevice> {

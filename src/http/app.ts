@@ -1,21 +1,17 @@
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type Request, type RequestHandler, Router } from 'express';
 import helmet from 'helmet';
 import pinoHttp from 'pino-http';
-import type { AppContext } from '../context';
-import { deviceDocs } from '../devices/docs';
+import type { Services } from '../context';
+import { toAppError, validationError } from '../errors';
 import { deviceRoutes } from '../devices/routes';
-import { loyaltyDocs } from '../loyalty/docs';
 import { programRoutes, storeLoyaltyRoutes } from '../loyalty/routes';
-import { tenancyDocs } from '../tenancy/docs';
-import { adminTenancyRoutes, loginRoutes, meRoutes, merchantTenancyRoutes } from '../tenancy/routes';
+import { loginRoutes, tenancyRoutes } from '../tenancy/routes';
 import { webRoutes } from '../web/routes';
 import { authenticate } from './auth';
 import { errorHandler, notFoundHandler } from './error-handler';
-import { buildOpenApi, type ApiOp } from './openapi';
-import { opsDocs } from './ops-docs';
+import { buildOpenApi } from './openapi';
 import { opsRoutes } from './ops-routes';
-
-export const apiDocs: ApiOp[] = [...opsDocs, ...tenancyDocs, ...deviceDocs, ...loyaltyDocs];
+import { mountRoutes, type Route } from './route';
 
 /** A router and the path it is mounted at (the OpenAPI test walks these). */
 export interface Mount {
@@ -23,24 +19,49 @@ export interface Mount {
   router: Router;
 }
 
-/** The Express app: middleware, every router, the error handler. Pure wiring, no logic. */
-export function createApp(ctx: AppContext, extraMounts: Mount[] = []): { app: Express; mounts: Mount[] } {
+/** Every REST route, each defined once with its schemas: what is mounted is what /openapi.json documents. */
+export function apiRoutes(services: Services, openapi: () => object = () => ({})): Route[] {
+  return [
+    ...opsRoutes(services, openapi),
+    ...loginRoutes(services),
+    ...tenancyRoutes(services),
+    ...deviceRoutes(services, 'merchant'),
+    ...deviceRoutes(services, 'admin'),
+    ...programRoutes(services, 'merchant'),
+    ...programRoutes(services, 'admin'),
+    ...storeLoyaltyRoutes(services),
+  ];
+}
+
+/**
+ * The JSON body parser, for routes that take a body. Whatever it cannot read is the client's doing and a 400: a body
+ * that is not JSON, a charset or Content-Encoding it cannot decode (a "gzip" body that is not gzip), an aborted upload.
+ */
+function jsonBody(limit: string): RequestHandler {
+  const json = express.json({ limit, strict: true });
+  const notJson = validationError({ body: 'must be JSON (Content-Type: application/json)' });
+  const undecodable = validationError({ body: 'could not be decoded (Content-Encoding or charset)' });
+  return (req, res, next) => {
+    if (hasBody(req) && !req.is('json')) return next(notJson);
+    json(req, res, (err?: unknown) => next(err ? (toAppError(err) ?? undecodable) : undefined));
+  };
+}
+
+const hasBody = (req: Request) =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+/** The Express app: middleware, the routes, the pages, the error handler. Pure wiring, no logic. */
+export function createApp(services: Services): { app: Express; mounts: Mount[] } {
+  const { config, logger, metrics, tokens } = services;
   const app = express();
   const mounts: Mount[] = [];
-  const mount = (path: string, router: Router) => {
-    mounts.push({ path, router });
-    app.use(
-      path,
-      (_req, res, next) => {
-        res.locals.routeBase = path;
-        next();
-      },
-      router,
-    );
+  const mount = (router: Router) => {
+    mounts.push({ path: '/', router });
+    app.use(router);
   };
 
   app.disable('x-powered-by');
-  app.set('trust proxy', ctx.config.trustProxy ?? false);
+  app.set('trust proxy', config.trustProxy ?? false);
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -62,7 +83,7 @@ export function createApp(ctx: AppContext, extraMounts: Mount[] = []): { app: Ex
   );
   app.use(
     pinoHttp({
-      logger: ctx.logger,
+      logger,
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,
@@ -75,39 +96,39 @@ export function createApp(ctx: AppContext, extraMounts: Mount[] = []): { app: Ex
     }),
   );
   app.use((req, res, next) => {
-    const end = ctx.metrics.httpDuration.startTimer();
+    const end = metrics.httpDuration.startTimer();
     res.on('finish', () => {
-      const route = req.route ? routeTemplate(res.locals.routeBase, req.route.path) : 'unmatched';
+      // The route's template (`/api/v1/merchants/loyalty/devices/:device_id`): labels of low cardinality.
+      const route = req.route ? String(req.route.path) : 'unmatched';
       const labels = { method: req.method, route, status: String(res.statusCode) };
-      ctx.metrics.httpRequests.inc(labels);
+      metrics.httpRequests.inc(labels);
       end(labels);
     });
     next();
   });
-  app.use(express.json({ limit: ctx.config.bodyLimit, strict: true }));
 
-  const openapi = buildOpenApi(apiDocs, ctx.config.publicUrl);
-  mount('/', opsRoutes(ctx, openapi));
-  mount('/', webRoutes());
-  mount('/api/v1/auth', loginRoutes(ctx));
-  app.use('/api/v1', authenticate(ctx.tokens));
-  mount('/api/v1/auth', meRoutes());
-  mount('/api/v1/admin/merchants/:merchant_id/loyalty/devices', deviceRoutes(ctx, 'admin'));
-  mount('/api/v1/admin/merchants/:merchant_id/loyalty/program', programRoutes(ctx, 'admin'));
-  mount('/api/v1/admin/merchants', adminTenancyRoutes(ctx));
-  mount('/api/v1/merchants/loyalty/devices', deviceRoutes(ctx, 'merchant'));
-  mount('/api/v1/merchants/loyalty/program', programRoutes(ctx, 'merchant'));
-  mount('/api/v1/merchants', merchantTenancyRoutes(ctx));
-  mount('/api/v1/store/loyalty', storeLoyaltyRoutes(ctx));
-  for (const m of extraMounts) mount(m.path, m.router);
+  let doc: object | undefined;
+  const routes = apiRoutes(services, () => (doc ??= buildOpenApi(routes, config.publicUrl)));
+  const open = Router();
+  const authenticated = Router();
+  const opts = { validateResponses: config.validateResponses, jsonBody: jsonBody(config.bodyLimit) };
+  mountRoutes(
+    open,
+    routes.filter((r) => r.auth === 'none'),
+    opts,
+  );
+  mountRoutes(
+    authenticated,
+    routes.filter((r) => r.auth !== 'none'),
+    opts,
+  );
+
+  mount(open);
+  mount(webRoutes());
+  app.use('/api/v1', authenticate(tokens));
+  mount(authenticated);
 
   app.use(notFoundHandler);
-  app.use(errorHandler(ctx.logger));
+  app.use(errorHandler(logger));
   return { app, mounts };
-}
-
-/** `/api/v1/merchants/loyalty/devices` + `/:device_id` → the route's template, for metric labels of low cardinality. */
-export function routeTemplate(base: string | undefined, path: string): string {
-  const joined = `${base && base !== '/' ? base : ''}${path === '/' ? '' : path}`;
-  return joined || '/';
 }

@@ -1,6 +1,6 @@
-import type { Request, RequestHandler } from 'express';
-import { bearerToken, type DevicePrincipal, type Principal, type Tokens, type UserPrincipal } from '../auth/tokens';
-import type { Role } from '../tenancy/entities';
+import type { RequestHandler } from 'express';
+import type { Principal } from '../auth/principals';
+import { bearerToken, type Tokens } from '../auth/tokens';
 import { AppError } from '../errors';
 
 declare module 'express-serve-static-core' {
@@ -17,24 +17,4 @@ export function authenticate(tokens: Tokens): RequestHandler {
     req.principal = await tokens.principalFromToken(token);
     next();
   };
-}
-
-/** Only user tokens with one of these roles; a device token is 403 FORBIDDEN here. */
-export function requireRole(...roles: Role[]): RequestHandler {
-  return (req, _res, next) => {
-    const p = req.principal;
-    if (!p) throw new AppError('UNAUTHENTICATED');
-    if (p.kind !== 'user' || !roles.includes(p.role)) throw new AppError('FORBIDDEN');
-    next();
-  };
-}
-
-export function userOf(req: Request): UserPrincipal {
-  const p = req.principal;
-  if (p?.kind !== 'user') throw new AppError('FORBIDDEN');
-  return p;
-}
-
-export function deviceOf(req: Request): DevicePrincipal | undefined {
-  return req.principal?.kind === 'device' ? req.principal : undefined;
 }

@@ -1,7 +1,6 @@
 import type { Redis } from 'ioredis';
 import cron, { type ScheduledTask } from 'node-cron';
-import type { AppContext } from '../context';
-import { scanExpiringDevices } from './expiry-scan';
+import type { Services } from '../context';
 import { RedisRunCoordinator } from './lock';
 
 /** When the Idempotency-Key purge runs: hourly, at a minute the expiry scan's default does not use. */
@@ -18,8 +17,11 @@ export interface Jobs {
  * With Redis (the node's command connection), every tick is coordinated through Redis so exactly one node runs it; without, one process runs
  * every tick. Runs never overlap within a process (noOverlap).
  */
-export function startJobs(ctx: AppContext, opts: { schedule?: boolean; redis?: Redis } = {}): Jobs {
-  const { config, logger, metrics } = ctx;
+export function startJobs(
+  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'devices' | 'loyalty'>,
+  opts: { schedule?: boolean; redis?: Redis } = {},
+): Jobs {
+  const { config, logger, metrics, devices, loyalty } = services;
   const runs = metrics.counter(
     'job_runs_total',
     'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)',
@@ -27,8 +29,9 @@ export function startJobs(ctx: AppContext, opts: { schedule?: boolean; redis?: R
   );
   const flaggedTotal = metrics.counter('expiry_scan_flagged_total', 'Devices flagged as nearing expiry');
   const runExpiryScan = async () => {
-    const ids = await scanExpiringDevices(ctx, config.expiryWarningDays);
+    const ids = await devices.flagExpiring(config.expiryWarningDays);
     flaggedTotal.inc(ids.length);
+    logger.info({ job: 'expiry-scan', flagged: ids.length, device_ids: ids.slice(0, 100) }, 'expiry scan done');
     return ids;
   };
 
@@ -70,7 +73,7 @@ export function startJobs(ctx: AppContext, opts: { schedule?: boolean; redis?: R
       : [
           schedule('expiry-scan', config.expiryScanCron, runExpiryScan),
           schedule('idempotency-purge', IDEMPOTENCY_PURGE_CRON, async () => {
-            const purged = await ctx.loyalty.purgeIdempotencyKeys();
+            const purged = await loyalty.purgeIdempotencyKeys();
             logger.info({ job: 'idempotency-purge', purged }, 'idempotency keys purged');
           }),
         ];

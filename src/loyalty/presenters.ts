@@ -1,19 +1,14 @@
 import type { LoyaltyCard, LoyaltyTransaction } from './entities';
+import type { CardBody, ProgramBody, TransactionBody, WriteAnswer } from './schemas';
+import type { ProgramView } from './service';
 
-export interface ProgramView {
-  stampsRequired: number;
-  rewardLabel: string;
-  /** True while the merchant has not set a program and the default applies. */
-  isDefault: boolean;
-}
-
-export const presentProgram = (p: ProgramView) => ({
+export const presentProgram = (p: ProgramView): ProgramBody => ({
   stamps_required: p.stampsRequired,
   reward_label: p.rewardLabel,
   is_default: p.isDefault,
 });
 
-export const presentCard = (c: LoyaltyCard) => ({
+export const presentCard = (c: LoyaltyCard): CardBody => ({
   card_number: c.cardNumber,
   customer_name: c.customerName,
   stamps: c.stamps,
@@ -21,7 +16,7 @@ export const presentCard = (c: LoyaltyCard) => ({
   created_at: c.createdAt.toISOString(),
 });
 
-export const presentTransaction = (t: LoyaltyTransaction, cardNumber: string) => ({
+export const presentTransaction = (t: LoyaltyTransaction, cardNumber: string): TransactionBody => ({
   id: t.id,
   type: t.type,
   delta: t.delta,
@@ -33,7 +28,7 @@ export const presentTransaction = (t: LoyaltyTransaction, cardNumber: string) =>
 });
 
 /** The answer to every card write (enrol, stamps, redeem). */
-export const presentWrite = (w: { transaction: LoyaltyTransaction; card: LoyaltyCard }) => ({
+export const presentWrite = (w: { transaction: LoyaltyTransaction; card: LoyaltyCard }): WriteAnswer => ({
   transaction: presentTransaction(w.transaction, w.card.cardNumber),
   card: presentCard(w.card),
 });

@@ -1,105 +1,199 @@
-import { Router, type Request, type Response } from 'express';
-import type { AppContext } from '../context';
-import { requireRole, userOf } from '../http/auth';
-import { portalMerchantId, type Portal } from '../http/portal';
-import { body, params, query } from '../http/validate';
-import { replayedHeaders, type Answer } from './idempotency';
+import { z } from 'zod';
+import type { Principal } from '../auth/principals';
+import type { Services } from '../context';
+import { idParam } from '../http/schema-parts';
+import { RawJson, type Route, route } from '../http/route';
+import type { Portal } from '../policy';
+import { type Answer, replayedHeaders } from './idempotency';
 import { presentCard, presentProgram, presentTransaction } from './presenters';
 import {
   cardParams,
+  cardSchema,
   enrolBody,
-  idempotencyKey,
   programBody,
+  programSchema,
   redeemBody,
+  sessionAnswer,
   stampBody,
+  storeHeaders,
+  transactionList,
   transactionsQuery,
+  writeAnswer,
+  writeHeaders,
 } from './schemas';
-import { resolveStoreContext } from './store-context';
+
+const S = '/api/v1/store/loyalty';
+const storeErrors = {
+  FORBIDDEN: 'Not allowed for this store (admin, staff of another store, a device naming another store)',
+  NOT_FOUND: "Unknown store, or another merchant's",
+};
+const cardErrors = { ...storeErrors, NOT_FOUND: 'Unknown card (another merchant’s cards are never found) or store' };
+const reused = 'IDEMPOTENCY_KEY_REUSED: the key was used with another request';
 
 /** A write's answer exactly as recorded, so that an Idempotency-Key replay is the same bytes. */
-const send = (res: Response, a: Answer) => res.status(a.status).type('json').set(replayedHeaders(a)).send(a.body);
+const sent = (a: Answer) => new RawJson(a.status, a.body, replayedHeaders(a));
 
 /** `/api/v1/store/loyalty/*`: the store API, for device tokens and store staff / merchant users. */
-export function storeLoyaltyRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const { loyalty } = ctx;
-  const storeOf = (req: Request) => resolveStoreContext(ctx.db, req);
-  const cardOf = (req: Request) => params(req, cardParams).card_number;
+export function storeLoyaltyRoutes({ loyalty, policy }: Services): Route[] {
+  const store = { tag: 'store', auth: 'user_or_device' } as const;
+  const scopeOf = (p: Principal | undefined, h: { 'X-Store-Code'?: string }) => policy.storeScope(p, h['X-Store-Code']);
 
-  r.get('/session', async (req, res) => {
-    const sc = await storeOf(req);
-    res.json({
-      principal: sc.principal,
-      store: { id: sc.store.id, code: sc.store.code, name: sc.store.name },
-      merchant: { id: sc.merchant.id, name: sc.merchant.name },
-      program: presentProgram(await loyalty.getProgram(sc.merchant.id)),
-    });
-  });
-
-  r.get('/program', async (req, res) => {
-    res.json(presentProgram(await loyalty.getProgram((await storeOf(req)).merchant.id)));
-  });
-
-  r.post('/cards', async (req, res) => {
-    const sc = await storeOf(req);
-    const input = body(req, enrolBody);
-    send(
-      res,
-      await loyalty.enrol(
-        sc,
-        { cardNumber: input.card_number, customerName: input.customer_name ?? null },
-        idempotencyKey(req),
-      ),
-    );
-  });
-
-  r.get('/cards/:card_number', async (req, res) => {
-    const sc = await storeOf(req);
-    res.json(presentCard(await loyalty.getCard(sc.merchant.id, cardOf(req))));
-  });
-
-  r.post('/cards/:card_number/stamps', async (req, res) => {
-    const sc = await storeOf(req);
-    const { count } = body(req, stampBody);
-    send(res, await loyalty.stamp(sc, cardOf(req), count, idempotencyKey(req)));
-  });
-
-  r.post('/cards/:card_number/redeem', async (req, res) => {
-    const sc = await storeOf(req);
-    body(req, redeemBody);
-    send(res, await loyalty.redeem(sc, cardOf(req), idempotencyKey(req)));
-  });
-
-  r.get('/transactions', async (req, res) => {
-    const sc = await storeOf(req);
-    const items = await loyalty.listTransactions(sc, query(req, transactionsQuery).limit);
-    res.json({ items: items.map((i) => presentTransaction(i.transaction, i.cardNumber)) });
-  });
-
-  return r;
+  return [
+    route({
+      ...store,
+      method: 'get',
+      path: `${S}/session`,
+      summary: 'Who is calling, for which store, and the program',
+      headers: storeHeaders,
+      response: sessionAnswer,
+      errors: storeErrors,
+      handler: async ({ principal, headers }) => {
+        const sc = await scopeOf(principal, headers);
+        return {
+          principal: sc.principal,
+          store: { id: sc.store.id, code: sc.store.code, name: sc.store.name },
+          merchant: { id: sc.merchant.id, name: sc.merchant.name },
+          program: presentProgram(await loyalty.getProgram(sc.merchant.id)),
+        };
+      },
+    }),
+    route({
+      ...store,
+      method: 'get',
+      path: `${S}/program`,
+      summary: 'The merchant\'s program (the default, 10 stamps for "Free reward", until one is set)',
+      headers: storeHeaders,
+      response: programSchema,
+      errors: storeErrors,
+      handler: async ({ principal, headers }) =>
+        presentProgram(await loyalty.getProgram((await scopeOf(principal, headers)).merchant.id)),
+    }),
+    route({
+      ...store,
+      method: 'post',
+      path: `${S}/cards`,
+      summary: 'Enrol a card; a 12-digit number is generated when card_number is absent',
+      description: 'Card numbers are unique per merchant, upper-cased, and usable in every store of the merchant.',
+      headers: writeHeaders,
+      body: enrolBody,
+      status: 201,
+      response: writeAnswer,
+      errors: {
+        ...storeErrors,
+        CONFLICT: 'The card number is taken (`card_number_taken`)',
+        IDEMPOTENCY_KEY_REUSED: reused,
+      },
+      handler: async ({ principal, headers, body }) => {
+        const sc = await scopeOf(principal, headers);
+        const input = { cardNumber: body.card_number, customerName: body.customer_name ?? null };
+        return sent(await loyalty.enrol(sc, input, headers['Idempotency-Key']));
+      },
+    }),
+    route({
+      ...store,
+      method: 'get',
+      path: `${S}/cards/{card_number}`,
+      summary: 'Look a card up',
+      headers: storeHeaders,
+      params: cardParams,
+      response: cardSchema,
+      errors: cardErrors,
+      handler: async ({ principal, headers, params }) => {
+        const sc = await scopeOf(principal, headers);
+        return presentCard(await loyalty.getCard(sc.merchant.id, params.card_number));
+      },
+    }),
+    route({
+      ...store,
+      method: 'post',
+      path: `${S}/cards/{card_number}/stamps`,
+      summary: 'Add 1 to 20 stamps (atomic: concurrent stamps all count)',
+      headers: writeHeaders,
+      params: cardParams,
+      body: stampBody,
+      status: 201,
+      response: writeAnswer,
+      errors: { ...cardErrors, IDEMPOTENCY_KEY_REUSED: reused },
+      handler: async ({ principal, headers, params, body }) => {
+        const sc = await scopeOf(principal, headers);
+        return sent(await loyalty.stamp(sc, params.card_number, body.count, headers['Idempotency-Key']));
+      },
+    }),
+    route({
+      ...store,
+      method: 'post',
+      path: `${S}/cards/{card_number}/redeem`,
+      summary: 'Spend stamps_required stamps for one reward',
+      description:
+        'Atomic: a balance never goes below zero; of two concurrent redemptions of the last reward one is 201, the other 409.',
+      headers: writeHeaders,
+      params: cardParams,
+      body: redeemBody,
+      status: 201,
+      response: writeAnswer,
+      errors: {
+        ...cardErrors,
+        INSUFFICIENT_STAMPS: 'Not enough stamps (details: stamps, stamps_required)',
+        IDEMPOTENCY_KEY_REUSED: reused,
+      },
+      handler: async ({ principal, headers, params }) => {
+        const sc = await scopeOf(principal, headers);
+        return sent(await loyalty.redeem(sc, params.card_number, headers['Idempotency-Key']));
+      },
+    }),
+    route({
+      ...store,
+      method: 'get',
+      path: `${S}/transactions`,
+      summary: "This store's transactions, newest first",
+      headers: storeHeaders,
+      query: transactionsQuery,
+      response: transactionList,
+      errors: storeErrors,
+      handler: async ({ principal, headers, query }) => {
+        const items = await loyalty.listTransactions(await scopeOf(principal, headers), query.limit);
+        return { items: items.map((i) => presentTransaction(i.transaction, i.cardNumber)) };
+      },
+    }),
+  ];
 }
 
-/** `GET|PUT /api/v1/merchants/loyalty/program` and the admin on-behalf twin `/api/v1/admin/merchants/{id}/loyalty/program`. */
-export function programRoutes(ctx: AppContext, portal: Portal): Router {
-  const r = Router({ mergeParams: true });
-  r.use(requireRole(portal));
+const PROGRAM_PORTALS = {
+  merchant: { path: '/api/v1/merchants/loyalty/program', tag: 'loyalty program (merchant portal)' },
+  admin: { path: '/api/v1/admin/merchants/{merchant_id}/loyalty/program', tag: 'loyalty program (admin on behalf)' },
+} as const;
 
-  r.get('/', async (req, res) => {
-    res.json(presentProgram(await ctx.loyalty.getProgram(await portalMerchantId(ctx, portal, req))));
-  });
-
-  r.put('/', async (req, res) => {
-    const merchantId = await portalMerchantId(ctx, portal, req);
-    const input = body(req, programBody);
-    res.json(
-      presentProgram(
-        await ctx.loyalty.setProgram(merchantId, userOf(req).id, {
-          stampsRequired: input.stamps_required,
-          rewardLabel: input.reward_label,
-        }),
-      ),
-    );
-  });
-
-  return r;
+/** `GET|PUT /api/v1/merchants/loyalty/program` and the admin on-behalf twin. */
+export function programRoutes({ loyalty, policy }: Services, portal: Portal): Route[] {
+  const { path, tag } = PROGRAM_PORTALS[portal];
+  const common = {
+    path,
+    tag,
+    auth: 'user',
+    roles: [portal],
+    params: z.object({ merchant_id: idParam.optional() }),
+    response: programSchema,
+    errors: { NOT_FOUND: 'Unknown merchant' },
+  } as const;
+  return [
+    route({
+      ...common,
+      method: 'get',
+      summary: 'The loyalty program',
+      handler: async ({ principal, params }) =>
+        presentProgram(await loyalty.getProgram(await policy.portalMerchant(principal, portal, params.merchant_id))),
+    }),
+    route({
+      ...common,
+      method: 'put',
+      summary: 'Set the loyalty program',
+      description: 'Balances stay as they are; the next redemption uses the new stamps_required.',
+      body: programBody,
+      handler: async ({ principal, params, body }) => {
+        const merchantId = await policy.portalMerchant(principal, portal, params.merchant_id);
+        const input = { stampsRequired: body.stamps_required, rewardLabel: body.reward_label };
+        return presentProgram(await loyalty.setProgram(merchantId, principal!.id, input));
+      },
+    }),
+  ];
 }

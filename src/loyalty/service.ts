@@ -5,8 +5,15 @@ import { transaction } from '../db/transaction';
 import { AppError, conflict, notFound } from '../errors';
 import { LoyaltyCard, LoyaltyProgram, LoyaltyTransaction, type TransactionType } from './entities';
 import { IdempotencyKeys, type Answer } from './idempotency';
-import { presentWrite, type ProgramView } from './presenters';
-import type { StoreContext } from './store-context';
+import { presentWrite } from './presenters';
+import type { StoreScope } from '../policy';
+
+export interface ProgramView {
+  stampsRequired: number;
+  rewardLabel: string;
+  /** True while the merchant has not set a program and the default applies. */
+  isDefault: boolean;
+}
 
 /** The program of a merchant that has not set one. */
 export const DEFAULT_PROGRAM = { stampsRequired: 10, rewardLabel: 'Free reward' } as const;
@@ -64,7 +71,7 @@ export class LoyaltyService {
 
   /** This store's transactions, newest first. */
   async listTransactions(
-    sc: StoreContext,
+    sc: StoreScope,
     limit: number,
   ): Promise<{ transaction: LoyaltyTransaction; cardNumber: string }[]> {
     const merchantId = sc.merchant.id;
@@ -82,14 +89,14 @@ export class LoyaltyService {
   }
 
   /** Enrols a card in this store (usable in every store of the merchant); a number is generated when absent. */
-  enrol(sc: StoreContext, input: { cardNumber?: string; customerName: string | null }, key?: string): Promise<Answer> {
+  enrol(sc: StoreScope, input: { cardNumber?: string; customerName: string | null }, key?: string): Promise<Answer> {
     return this.write(sc, key, ['enrol', input], async (em) => {
       const card = await this.insertCard(em, sc, input);
       return { card, transaction: await this.record(em, sc, card, 'enrol', 0, key) };
     });
   }
 
-  stamp(sc: StoreContext, cardNumber: string, count: number, key?: string): Promise<Answer> {
+  stamp(sc: StoreScope, cardNumber: string, count: number, key?: string): Promise<Answer> {
     return this.write(sc, key, ['stamp', cardNumber, count], async (em) => {
       const res = await em
         .createQueryBuilder()
@@ -105,7 +112,7 @@ export class LoyaltyService {
   }
 
   /** Spends `stamps_required` stamps for one reward, or 409 INSUFFICIENT_STAMPS; never a negative balance. */
-  async redeem(sc: StoreContext, cardNumber: string, key?: string): Promise<Answer> {
+  async redeem(sc: StoreScope, cardNumber: string, key?: string): Promise<Answer> {
     // Read before the transaction: on MySQL its first plain read fixes its snapshot, and the card must be read after
     // the UPDATE (a refusal reports the balance it was refused on, not one from before a concurrent redemption).
     const required = (await this.getProgram(sc.merchant.id)).stampsRequired;
@@ -134,7 +141,7 @@ export class LoyaltyService {
   }
 
   private write(
-    sc: StoreContext,
+    sc: StoreScope,
     key: string | undefined,
     request: unknown[],
     op: (em: EntityManager) => Promise<Write>,
@@ -147,7 +154,7 @@ export class LoyaltyService {
 
   private async insertCard(
     em: EntityManager,
-    sc: StoreContext,
+    sc: StoreScope,
     input: { cardNumber?: string; customerName: string | null },
   ): Promise<LoyaltyCard> {
     const now = new Date();
@@ -176,7 +183,7 @@ export class LoyaltyService {
   /** The transaction row: the store, the device (or null) and the user of record (for a device, who paired it). */
   private record(
     em: EntityManager,
-    sc: StoreContext,
+    sc: StoreScope,
     card: LoyaltyCard,
     type: TransactionType,
     delta: number,

@@ -1,37 +1,38 @@
 import { decodeJwt } from 'jose';
-import type { Counter } from 'prom-client';
-import type { Namespace, Server, Socket } from 'socket.io';
-import { In } from 'typeorm';
+import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
-import type { UserPrincipal } from '../auth/tokens';
-import type { AppContext } from '../context';
-import { TerminalDevice } from '../devices/entities';
-import { presentDevice, type DeviceView } from '../devices/presenter';
-import { AppError, notFound } from '../errors';
-import { authenticateSockets, socketError } from './handshake';
-import type { LastSeen } from './last-seen';
+import type { UserPrincipal } from '../auth/principals';
+import type { Services } from '../context';
+import type { DeviceView } from '../devices/domain';
+import type { TerminalDevice } from '../devices/entities';
+import { presentDevice } from '../devices/presenter';
+import type { LastSeen } from '../devices/service';
+import { AppError } from '../errors';
+import type { EventLimiter } from './event-limit';
+import { authenticateSockets, type HandshakeDeps, socketError } from './handshake';
 import { runAt } from './run-at';
+import type {
+  DashboardClientEvents,
+  DashboardDeviceEvent,
+  DashboardServerEvents,
+  OfflineReason,
+  SubscribeAck,
+} from './socket-events';
 
-export type DashboardEvent =
-  | 'device:paired'
-  | 'device:updated'
-  | 'device:revoked'
-  | 'device:online'
-  | 'device:offline'
-  | 'device:expiring';
-export type OfflineReason =
-  | 'client_disconnect'
-  | 'ping_timeout'
-  | 'revoked'
-  | 'expired'
-  | 'server_shutdown'
-  | 'node_lost'
-  | 'reissued';
+interface DashboardSocketData {
+  user: Exclude<UserPrincipal, { role: 'store_staff' }>;
+  /** When the user token expires: the socket is dropped then, as REST would refuse it. */
+  expiresAt: Date;
+}
+
+type DashboardNamespace = Namespace<DashboardClientEvents, DashboardServerEvents, object, DashboardSocketData>;
 
 const merchantRoom = (merchantId: number) => `merchant:${merchantId}`;
 const subscribeBody = z.strictObject({ merchant_id: z.number().int().positive() });
 /** The subscribe ack lists the newest devices, like GET …/devices?limit=500, with the total. */
 const ACK_LIMIT = 500;
+
+type Deps = Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices' | 'policy'>;
 
 /**
  * Dashboard events, sent to the merchant's room through the adapter (so every node's dashboards get them):
@@ -39,46 +40,42 @@ const ACK_LIMIT = 500;
  */
 export class DashboardFeed {
   constructor(
-    private readonly nsp: Namespace,
-    private readonly ctx: AppContext,
+    private readonly nsp: DashboardNamespace,
+    private readonly deps: Deps,
     private readonly unwrittenLastSeen: (deviceId: number) => LastSeen | undefined,
   ) {}
 
   /** `online` overrides the presence lookup for the transitions this node has just decided. */
-  async send(
-    event: DashboardEvent,
-    rows: TerminalDevice[],
-    opts: { online?: boolean; reason?: OfflineReason } = {},
-  ): Promise<void> {
-    const views = await this.ctx.devices.views(rows);
+  async send(event: DashboardDeviceEvent, rows: TerminalDevice[], opts: { online?: boolean } = {}): Promise<void> {
+    const views = await this.deps.devices.views(rows);
     this.emit(
       event,
       views.map((v) => ({ ...v, online: opts.online ?? v.online })),
-      opts.reason,
     );
   }
 
   /** Emits views the caller already has (a connecting socket knows its store code and that it is online). */
-  emit(event: DashboardEvent, views: DeviceView[], reason?: OfflineReason): void {
+  emit(event: DashboardDeviceEvent, views: DeviceView[], reason?: OfflineReason): void {
     for (const view of views) {
       const d = view.device;
       const seen = this.unwrittenLastSeen(d.id);
       const fresh =
         seen && (!d.lastSeenAt || seen.at > d.lastSeenAt) ? { ...d, lastSeenAt: seen.at, lastSeenIp: seen.ip } : d;
-      const device = presentDevice({ ...view, device: fresh }, this.ctx.config.expiryWarningDays);
-      this.nsp.to(merchantRoom(device.merchant_id)).emit(event, reason ? { device, reason } : { device });
+      const device = presentDevice({ ...view, device: fresh }, this.deps.config.expiryWarningDays);
+      const room = this.nsp.to(merchantRoom(device.merchant_id));
+      if (event === 'device:offline') room.emit(event, { device, reason: reason ?? 'client_disconnect' });
+      else room.emit(event, { device });
     }
   }
 
-  async sendByIds(
-    event: DashboardEvent,
-    deviceIds: number[],
-    opts: { online?: boolean; reason?: OfflineReason },
-  ): Promise<void> {
-    const repo = this.ctx.db.getRepository(TerminalDevice);
-    for (let i = 0; i < deviceIds.length; i += 500) {
-      await this.send(event, await repo.findBy({ id: In(deviceIds.slice(i, i + 500)) }), opts);
-    }
+  /** Announces devices known by id only (presence transitions), read in chunks. */
+  async sendByIds(event: DashboardDeviceEvent, deviceIds: number[], opts: { online: boolean; reason?: OfflineReason }) {
+    const views = await this.deps.devices.viewsByIds(deviceIds);
+    this.emit(
+      event,
+      views.map((v) => ({ ...v, online: opts.online })),
+      opts.reason,
+    );
   }
 }
 
@@ -90,25 +87,26 @@ export class DashboardFeed {
  */
 export function dashboardNamespace(
   io: Server,
-  ctx: AppContext,
-  handshakes: Counter,
+  deps: Deps,
+  door: Pick<HandshakeDeps, 'handshakes' | 'guard'> & { events: EventLimiter },
   unwrittenLastSeen: (id: number) => LastSeen | undefined,
 ): DashboardFeed {
-  const nsp = io.of('/dashboard');
-  const connected = ctx.metrics.gauge('realtime_dashboard_sockets', 'Dashboard sockets connected to this node');
+  const { policy, devices, logger, config } = deps;
+  const nsp: DashboardNamespace = io.of('/dashboard');
+  const connected = deps.metrics.gauge('realtime_dashboard_sockets', 'Dashboard sockets connected to this node');
 
-  authenticateSockets(nsp, { tokens: ctx.tokens, logger: ctx.logger, handshakes }, (principal, token, socket) => {
-    if (principal.kind !== 'user' || principal.role === 'store_staff') throw new AppError('FORBIDDEN');
-    socket.data.user = principal;
-    socket.data.expiresAt = new Date(Number(decodeJwt(token).exp) * 1000);
+  authenticateSockets(nsp, { tokens: deps.tokens, logger, ...door }, (principal, token) => {
+    if (!policy.canWatchDevices(principal)) throw new AppError('FORBIDDEN');
+    return { user: principal, expiresAt: new Date(Number(decodeJwt(token).exp) * 1000) };
   });
 
-  nsp.on('connection', (socket: Socket) => {
-    const user: UserPrincipal = socket.data.user;
-    if (user.role === 'merchant' && user.merchantId) void socket.join(merchantRoom(user.merchantId));
+  nsp.on('connection', (socket) => {
+    const { user } = socket.data;
+    if (user.role === 'merchant') void socket.join(merchantRoom(user.merchantId));
     connected.inc();
+    door.events.apply(socket, nsp.name);
     const cancelExpiry = runAt(socket.data.expiresAt, () => {
-      socket.emit('expired', socketError(new AppError('TOKEN_EXPIRED'), ctx.logger));
+      socket.emit('expired', socketError(new AppError('TOKEN_EXPIRED'), logger));
       socket.disconnect(true);
     });
     socket.on('disconnect', () => {
@@ -116,21 +114,19 @@ export function dashboardNamespace(
       cancelExpiry();
     });
 
-    socket.on('subscribe', async (payload: unknown, ack: unknown) => {
+    socket.on('subscribe', async (payload: unknown, ack: (answer: SubscribeAck) => void) => {
       if (typeof ack !== 'function') return;
       try {
-        const { merchant_id: merchantId } = subscribeBody.parse(payload);
-        if (user.role === 'admin') await ctx.tenancy.getMerchant(merchantId);
-        else if (merchantId !== user.merchantId) throw notFound();
+        const merchantId = await policy.dashboardMerchant(user, subscribeBody.parse(payload).merchant_id);
         for (const room of socket.rooms) if (room.startsWith('merchant:')) void socket.leave(room);
         void socket.join(merchantRoom(merchantId));
-        const { items, total } = await ctx.devices.list(merchantId, { limit: ACK_LIMIT, offset: 0 });
-        ack({ items: items.map((v) => presentDevice(v, ctx.config.expiryWarningDays)), total });
+        const { items, total } = await devices.list(merchantId, { limit: ACK_LIMIT, offset: 0 });
+        ack({ items: items.map((v) => presentDevice(v, config.expiryWarningDays)), total });
       } catch (err) {
-        ack({ error: socketError(err, ctx.logger) });
+        ack({ error: socketError(err, logger) });
       }
     });
   });
 
-  return new DashboardFeed(nsp, ctx, unwrittenLastSeen);
+  return new DashboardFeed(nsp, deps, unwrittenLastSeen);
 }

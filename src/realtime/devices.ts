@@ -1,16 +1,16 @@
-import type { Counter } from 'prom-client';
-import type { Server, Socket } from 'socket.io';
-import type { AppContext } from '../context';
-import { TerminalDevice } from '../devices/entities';
-import { isExpiringSoon } from '../devices/presenter';
+import type { Namespace, Server, Socket } from 'socket.io';
+import type { Services } from '../context';
+import { daysLeft, isExpiringSoon } from '../devices/domain';
+import type { TerminalDevice } from '../devices/entities';
 import { AppError } from '../errors';
-import { Store } from '../tenancy/entities';
-import type { DashboardFeed, OfflineReason } from './dashboard';
-import { authenticateSockets, clientIp, socketError } from './handshake';
+import type { DashboardFeed } from './dashboard';
+import type { EventLimiter } from './event-limit';
+import { authenticateSockets, clientIp, type HandshakeDeps, socketError } from './handshake';
 import { KeyedQueue } from './keyed-queue';
 import type { LastSeenBatcher } from './last-seen';
 import type { PresenceRegistry } from './presence-registry';
 import { runAt } from './run-at';
+import type { DeviceClientEvents, DeviceServerEvents, OfflineReason, RevokedPayload } from './socket-events';
 
 interface DeviceSocketData {
   device: TerminalDevice;
@@ -23,7 +23,15 @@ interface DeviceSocketData {
 }
 
 /** A server-side drop: `revoked` (revoke) or `reissued` (the token was replaced). */
-type Drop = { room: string; reason: 'revoked' | 'reissued'; revokedReason: string | null };
+type Drop = { room: string; reason: RevokedPayload['reason']; revokedReason: string | null };
+
+/** Between nodes, through the adapter. */
+interface DevicesInterServerEvents {
+  drop: (drop: Drop) => void;
+}
+
+type DevicesNamespace = Namespace<DeviceClientEvents, DeviceServerEvents, DevicesInterServerEvents, DeviceSocketData>;
+type DeviceSocket = Socket<DeviceClientEvents, DeviceServerEvents, DevicesInterServerEvents, DeviceSocketData>;
 
 const rooms = {
   device: (id: number) => `device:${id}`,
@@ -32,7 +40,7 @@ const rooms = {
   jti: (jti: string) => `jti:${jti}`,
 };
 
-export interface DevicesNamespace {
+export interface DevicesChannel {
   /** Emits `revoked {reason: "revoked", revoked_reason}` to every socket of the device and disconnects them, on every node. */
   revoked(device: TerminalDevice): void;
   /** The same for the sockets of a replaced token, with reason `reissued`. */
@@ -50,46 +58,39 @@ export interface DevicesNamespace {
  */
 export function devicesNamespace(
   io: Server,
-  ctx: AppContext,
+  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices'>,
   deps: {
     presence: PresenceRegistry;
     lastSeen: LastSeenBatcher;
     feed: DashboardFeed;
-    handshakes: Counter;
+    door: Pick<HandshakeDeps, 'handshakes' | 'guard'> & { events: EventLimiter };
     cluster: boolean;
     closing: () => boolean;
   },
-): DevicesNamespace {
+): DevicesChannel {
+  const { config, logger, metrics, tokens, devices } = services;
   const { presence, lastSeen, feed } = deps;
-  const nsp = io.of('/devices');
-  const connected = ctx.metrics.gauge('realtime_device_sockets', 'Device sockets connected to this node');
-  const drops = ctx.metrics.counter('realtime_device_drops_total', 'Device sockets dropped by the server, by reason', [
+  const nsp: DevicesNamespace = io.of('/devices');
+  const connected = metrics.gauge('realtime_device_sockets', 'Device sockets connected to this node');
+  const drops = metrics.counter('realtime_device_drops_total', 'Device sockets dropped by the server, by reason', [
     'reason',
   ]);
-  const queue = new KeyedQueue((err) => ctx.logger.error({ err }, 'presence update failed'));
+  const queue = new KeyedQueue((err) => logger.error({ err }, 'presence update failed'));
 
-  authenticateSockets(
-    nsp,
-    { tokens: ctx.tokens, logger: ctx.logger, handshakes: deps.handshakes },
-    async (principal, _token, socket) => {
-      if (principal.kind !== 'device') throw new AppError('INVALID_TOKEN');
-      const { device } = principal;
-      const store = await ctx.db
-        .getRepository(Store)
-        .findOne({ where: { id: device.storeId }, select: { id: true, code: true } });
-      const data: DeviceSocketData = { device, storeCode: store?.code ?? '', ip: clientIp(socket) };
-      socket.data = data;
-    },
-  );
+  // The token check read the device with its store: the socket keeps the row and the code, nothing more.
+  authenticateSockets(nsp, { tokens, logger, ...deps.door }, (principal, _token, socket) => {
+    if (principal.kind !== 'device') throw new AppError('INVALID_TOKEN');
+    return { device: principal.device, storeCode: principal.store.code, ip: clientIp(socket) };
+  });
 
-  const dropSocket = (socket: Socket, reason: OfflineReason, event: string, payload: object) => {
-    (socket.data as DeviceSocketData).dropReason = reason;
-    socket.emit(event, payload);
+  const dropSocket = (socket: DeviceSocket, reason: OfflineReason, send: () => void) => {
+    socket.data.dropReason = reason;
+    send();
     socket.disconnect(true);
     drops.inc({ reason });
   };
-  const revokeSocket = (socket: Socket, reason: Drop['reason'], revokedReason: string | null) =>
-    dropSocket(socket, reason, 'revoked', { reason, revoked_reason: revokedReason });
+  const revokeSocket = (socket: DeviceSocket, reason: Drop['reason'], revokedReason: string | null) =>
+    dropSocket(socket, reason, () => socket.emit('revoked', { reason, revoked_reason: revokedReason }));
   const dropHere = ({ room, reason, revokedReason }: Drop) => {
     for (const id of nsp.adapter.rooms.get(room) ?? []) {
       const socket = nsp.sockets.get(id);
@@ -100,9 +101,9 @@ export function devicesNamespace(
   // reason, so the node holding the socket can tell dashboards why the device went offline.)
   nsp.on('drop', dropHere);
 
-  nsp.on('connection', (socket: Socket) => {
+  nsp.on('connection', (socket) => {
     if (deps.closing()) return void socket.disconnect(true);
-    const data = socket.data as DeviceSocketData;
+    const { data } = socket;
     const { device } = data;
     void socket.join([
       rooms.device(device.id),
@@ -111,33 +112,35 @@ export function devicesNamespace(
       rooms.jti(device.jti),
     ]);
     connected.inc();
+    deps.door.events.apply(socket, nsp.name);
     const touch = () => lastSeen.touch(device.id, data.ip);
     touch();
     socket.conn.on('packet', touch);
     const cancelExpiry = runAt(device.expiresAt, () =>
-      dropSocket(socket, 'expired', 'expired', socketError(new AppError('TERMINAL_DEVICE_EXPIRED'), ctx.logger)),
+      dropSocket(socket, 'expired', () =>
+        socket.emit('expired', socketError(new AppError('TERMINAL_DEVICE_EXPIRED'), logger)),
+      ),
     );
     // `session` goes out once presence has recorded the socket: from then on every node sees the device online.
-    const session = {
-      device_id: device.id,
-      store_code: data.storeCode,
-      expires_at: device.expiresAt.toISOString(),
-      expiring_soon: isExpiringSoon(device, ctx.config.expiryWarningDays),
-    };
     queue.run(device.id, async () => {
       if (deps.closing() || !socket.connected) return;
       // A revoke or reissue that landed between the token check and joining the rooms found no socket to drop.
-      const now = await ctx.db
-        .getRepository(TerminalDevice)
-        .findOne({ where: { id: device.id }, select: { id: true, jti: true, revokedAt: true, revokedReason: true } });
+      const now = await devices.tokenState(device.id);
       if (!now || now.revokedAt || now.jti !== device.jti)
         return revokeSocket(socket, now?.revokedAt ? 'revoked' : 'reissued', now?.revokedReason ?? null);
       data.counted = true;
-      const cameOnline = await presence.connected(device.id).finally(() => socket.emit('session', session));
+      const cameOnline = await presence.connected(device.id).finally(() =>
+        socket.emit('session', {
+          device_id: device.id,
+          store_code: data.storeCode,
+          expires_at: device.expiresAt.toISOString(),
+          expiring_soon: isExpiringSoon(device, config.expiryWarningDays),
+        }),
+      );
       if (cameOnline) feed.emit('device:online', [{ device, storeCode: data.storeCode, online: true }]);
     });
 
-    socket.on('disconnect', (why: string) => {
+    socket.on('disconnect', (why) => {
       connected.dec();
       cancelExpiry();
       socket.conn.off('packet', touch);
@@ -160,10 +163,8 @@ export function devicesNamespace(
       drop({ room: rooms.device(device.id), reason: 'revoked', revokedReason: device.revokedReason }),
     reissued: (previousJti) => drop({ room: rooms.jti(previousJti), reason: 'reissued', revokedReason: null }),
     sendExpiring(device) {
-      const daysLeft = Math.max(0, Math.ceil((device.expiresAt.getTime() - Date.now()) / 86_400_000));
-      nsp
-        .to(rooms.device(device.id))
-        .emit('expiring', { expires_at: device.expiresAt.toISOString(), days_left: daysLeft });
+      const payload = { expires_at: device.expiresAt.toISOString(), days_left: daysLeft(device) };
+      nsp.to(rooms.device(device.id)).emit('expiring', payload);
     },
     idle: () => queue.idle(),
   };

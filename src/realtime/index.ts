@@ -2,11 +2,14 @@ import type http from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Server } from 'socket.io';
 import type { Config } from '../config';
-import type { AppContext } from '../context';
+import type { Services } from '../context';
+import { AppError, errorBody } from '../errors';
 import type { Logger } from '../logger';
 import { dashboardNamespace, type DashboardFeed } from './dashboard';
-import { devicesNamespace, type DevicesNamespace } from './devices';
-import { keepOnlyHandshakeFacts } from './handshake';
+import { type DevicesChannel, devicesNamespace } from './devices';
+import { ConnectionGuard } from './connections';
+import { EventLimiter } from './event-limit';
+
 import { LastSeenBatcher } from './last-seen';
 import { LocalPresence, RedisPresence, type PresenceRegistry } from './presence-registry';
 import { REDIS_PREFIX, type RedisConnections } from './redis';
@@ -15,7 +18,7 @@ export interface Realtime {
   /** Cluster-wide presence (Redis) or this process's (no REDIS_URL); DeviceService reads `online` from it. */
   presence: PresenceRegistry;
   /** Starts Socket.IO on the HTTP server: namespaces, domain-event listeners, heartbeats. */
-  attach(httpServer: http.Server, ctx: AppContext): Promise<void>;
+  attach(httpServer: http.Server, services: Services): Promise<void>;
   /**
    * Shutdown, in order: this node's devices go offline on every dashboard (`server_shutdown`), Socket.IO closes,
    * the last_seen batcher flushes, heartbeats stop. The Redis connections belong to the caller.
@@ -26,14 +29,28 @@ export interface Realtime {
 /** Built before DeviceService (which needs `presence`), attached once the HTTP server exists. With `redis`: cluster mode. */
 export function createRealtime(config: Config, logger: Logger, redis?: RedisConnections): Realtime {
   const presence = redis ? new RedisPresence(redis.cmd, config.presenceTtlMs, logger) : new LocalPresence();
-  let running: { io: Server; lastSeen: LastSeenBatcher; feed: DashboardFeed; devices: DevicesNamespace } | undefined;
+  let running: { io: Server; lastSeen: LastSeenBatcher; feed: DashboardFeed; devices: DevicesChannel } | undefined;
   let closing = false;
 
   return {
     presence,
 
-    async attach(httpServer, ctx) {
+    async attach(httpServer, services) {
+      const { metrics } = services;
+      const guard = new ConnectionGuard(
+        {
+          trustProxy: config.trustProxy,
+          maxPerAddress: config.socketMaxPerAddress,
+          connectsPerMinute: config.socketConnectsPerMinute,
+        },
+        metrics.counter('realtime_connections_refused_total', 'Connections refused before any work, by reason', [
+          'reason',
+        ]),
+      );
       const io = new Server(httpServer, {
+        allowRequest: guard.allowRequest,
+        // A connection that has joined no namespace (refused, or never asked) is closed after this long.
+        connectTimeout: 5000,
         serveClient: true, // the pages load /socket.io/socket.io.min.js
         maxHttpBufferSize: 16 * 1024,
         perMessageDeflate: false,
@@ -43,30 +60,42 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         cleanupEmptyChildNamespaces: true,
         ...(redis ? { adapter: createAdapter(redis.pub, redis.sub, { key: `${REDIS_PREFIX}socket.io` }) } : {}),
       });
-      keepOnlyHandshakeFacts(io, config.trustProxy);
-
-      const handshakes = ctx.metrics.counter(
-        'realtime_handshakes_total',
-        'Socket handshakes by namespace and outcome (ok or the error code)',
-        ['namespace', 'outcome'],
+      guard.attach(io);
+      // Only /devices and /dashboard: the main namespace refuses everyone (unknown ones are refused by Socket.IO).
+      io.of('/').use((_socket, next) =>
+        next(Object.assign(new Error('NOT_FOUND'), { data: errorBody(new AppError('NOT_FOUND'), 'en') })),
       );
-      const reaped = ctx.metrics.counter(
+
+      const door = {
+        guard,
+        handshakes: metrics.counter(
+          'realtime_handshakes_total',
+          'Socket handshakes by namespace and outcome (ok or the error code)',
+          ['namespace', 'outcome'],
+        ),
+        events: new EventLimiter(
+          config.socketEventsPerSecond,
+          logger,
+          metrics.counter('realtime_events_limited_total', 'Client events refused as RATE_LIMITED', ['namespace']),
+        ),
+      };
+      const reaped = services.metrics.counter(
         'realtime_presence_reaped_devices_total',
         "Devices turned offline because their node's heartbeat expired",
       );
-      const lastSeen = new LastSeenBatcher(ctx.db, config.lastSeenFlushMs, ctx.metrics, logger);
-      const feed = dashboardNamespace(io, ctx, handshakes, (id) => lastSeen.peek(id));
-      const devices = devicesNamespace(io, ctx, {
+      const lastSeen = new LastSeenBatcher(services.devices, config.lastSeenFlushMs, services.metrics, logger);
+      const feed = dashboardNamespace(io, services, door, (id) => lastSeen.peek(id));
+      const devices = devicesNamespace(io, services, {
         presence,
         lastSeen,
         feed,
-        handshakes,
+        door,
         cluster: Boolean(redis),
         closing: () => closing,
       });
       running = { io, lastSeen, feed, devices };
 
-      const on = ctx.events.on.bind(ctx.events);
+      const on = services.events.on.bind(services.events);
       const live =
         <A extends unknown[]>(fn: (...a: A) => Promise<void> | void) =>
         async (...a: A) => {

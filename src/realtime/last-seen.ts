@@ -1,20 +1,11 @@
-import type { DataSource } from 'typeorm';
-import { TerminalDevice } from '../devices/entities';
+import type { DeviceService, LastSeen } from '../devices/service';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 
-export interface LastSeen {
-  at: Date;
-  ip: string | null;
-}
-
-/** Rows per UPDATE: 5 parameters each, far below SQLite's and MySQL's parameter limits. */
-const CHUNK = 500;
-
 /**
- * Keeps the latest (time, ip) per connected device in memory and writes them every LAST_SEEN_FLUSH_MS: one
- * UPDATE … CASE statement per chunk of devices, so a device costs at most one row write per period however
- * chatty its socket is. close() writes what is left.
+ * Keeps the latest (time, ip) per connected device in memory and has DeviceService write them every
+ * LAST_SEEN_FLUSH_MS, one statement per chunk of devices, so a device costs at most one row write per period
+ * however chatty its socket is. A flush that fails keeps its values for the next one. close() writes what is left.
  */
 export class LastSeenBatcher {
   private readonly pending = new Map<number, LastSeen>();
@@ -24,7 +15,7 @@ export class LastSeenBatcher {
   private readonly seconds;
 
   constructor(
-    private readonly db: DataSource,
+    private readonly devices: Pick<DeviceService, 'recordLastSeen'>,
     flushMs: number,
     metrics: Metrics,
     private readonly logger: Logger,
@@ -36,7 +27,7 @@ export class LastSeenBatcher {
     );
     this.seconds = metrics.histogram(
       'realtime_last_seen_flush_seconds',
-      'Duration of one last_seen UPDATE statement',
+      'Duration of one last_seen flush',
       [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
     );
     this.timer = setInterval(() => void this.flush(), flushMs);
@@ -65,26 +56,18 @@ export class LastSeenBatcher {
   }
 
   private async write(): Promise<void> {
+    if (this.pending.size === 0) return;
     const batch = [...this.pending];
     this.pending.clear();
-    const meta = this.db.getMetadata(TerminalDevice);
-    const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
-    const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
-    for (let i = 0; i < batch.length; i += CHUNK) {
-      const chunk = batch.slice(i, i + CHUNK);
-      const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
-      const sql =
-        `UPDATE ${meta.tableName} SET last_seen_at = CASE id ${whens} END, last_seen_ip = CASE id ${whens} END ` +
-        `WHERE id IN (${chunk.map(() => '?').join(', ')})`;
-      const params = [
-        ...chunk.flatMap(([id, s]) => [id, toDb(s.at)]),
-        ...chunk.flatMap(([id, s]) => [id, s.ip]),
-        ...chunk.map(([id]) => id),
-      ];
-      const end = this.seconds.startTimer();
-      await this.db.query(sql, params);
+    const end = this.seconds.startTimer();
+    try {
+      await this.devices.recordLastSeen(batch, (rows) => this.rows.observe(rows));
+    } catch (err) {
+      // Keep what was not written for the next flush; a value touched meanwhile is newer and wins.
+      for (const [id, seen] of batch) if (!this.pending.has(id)) this.pending.set(id, seen);
+      throw err;
+    } finally {
       end();
-      this.rows.observe(chunk.length);
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { ErrorBody } from '../errors';
-import type { PresentedDevice } from '../devices/presenter';
+import type { Device } from '../devices/schemas';
 
 /** Why a device went offline, as `device:offline` tells dashboards. */
 export type OfflineReason =
@@ -43,14 +43,14 @@ export interface DeviceServerEvents {
 export type DeviceClientEvents = Record<never, never>;
 
 export interface DeviceEventPayload {
-  device: PresentedDevice;
+  device: Device;
 }
 export interface DeviceOfflinePayload extends DeviceEventPayload {
   reason: OfflineReason;
 }
 
 /** The answer to `subscribe`: the newest devices (like `GET …/devices?limit=500`) or an error. */
-export type SubscribeAck = { items: PresentedDevice[]; total: number } | { error: ErrorBody };
+export type SubscribeAck = { items: Device[]; total: number } | { error: ErrorBody };
 
 /** `/dashboard`: what the server sends a dashboard. Each event carries the full REST `Device`. */
 export interface DashboardServerEvents {

@@ -1,4 +1,4 @@
-import { Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 import { DateColumn, IdColumn, IntColumn, TextColumn } from '../db/columns';
 
 export const ROLES = ['admin', 'merchant', 'store_staff'] as const;
@@ -30,6 +30,8 @@ export class User {
   @TextColumn(20) role: Role;
   @DateColumn({ name: 'last_login_at', nullable: true }) lastLoginAt: Date | null;
   @IntColumn({ name: 'merchant_id', nullable: true }) merchantId: number | null;
+  /** Carried by user tokens as `tv`; a password change bumps it, which refuses every token issued before. */
+  @Column({ type: 'integer', name: 'token_version', default: 0 }) tokenVersion: number;
   @DateColumn({ name: 'created_at' }) createdAt: Date;
   @DateColumn({ name: 'updated_at' }) updatedAt: Date;
 }

@@ -1,8 +1,13 @@
 import type { Merchant, Store, User } from './entities';
+import type { MerchantBody, StoreBody, UserBody } from './schemas';
 
-export const presentMerchant = (m: Merchant) => ({ id: m.id, name: m.name, created_at: m.createdAt.toISOString() });
+export const presentMerchant = (m: Merchant): MerchantBody => ({
+  id: m.id,
+  name: m.name,
+  created_at: m.createdAt.toISOString(),
+});
 
-export const presentStore = (s: Store) => ({
+export const presentStore = (s: Store): StoreBody => ({
   id: s.id,
   merchant_id: s.merchantId,
   name: s.name,
@@ -10,7 +15,7 @@ export const presentStore = (s: Store) => ({
   created_at: s.createdAt.toISOString(),
 });
 
-export const presentUser = (u: Pick<User, 'id' | 'email' | 'role' | 'merchantId'>, storeIds?: number[]) => ({
+export const presentUser = (u: Pick<User, 'id' | 'email' | 'role' | 'merchantId'>, storeIds?: number[]): UserBody => ({
   id: u.id,
   email: u.email,
   role: u.role,

@@ -1,16 +1,27 @@
-import { Router } from 'express';
 import rateLimit, { ipKeyGenerator } from 'express-rate-limit';
-import type { AppContext } from '../context';
-import { requireRole, userOf } from '../http/auth';
+import type { Services } from '../context';
 import { AppError } from '../errors';
-import { body, params, query } from '../http/validate';
+import { type Route, route } from '../http/route';
 import { presentMerchant, presentStore, presentUser } from './presenters';
-import { listQuery, loginBody, merchantBody, merchantParams, storeBody, userBody } from './schemas';
+import {
+  listQuery,
+  loginAnswer,
+  loginBody,
+  merchantAnswer,
+  merchantBody,
+  merchantList,
+  merchantParams,
+  storeAnswer,
+  storeBody,
+  storeList,
+  userAnswer,
+  userBody,
+  userList,
+} from './schemas';
 
-/** `POST /api/v1/auth/login`: no token needed; failures are rate limited per address and email. */
-export function loginRoutes(ctx: AppContext): Router {
-  const r = Router();
-  const limiter = rateLimit({
+/** Failed logins: 10 per 15 minutes per client address and email (successful ones do not count). */
+function loginLimiter() {
+  return rateLimit({
     windowMs: 15 * 60_000,
     limit: 10,
     skipSuccessfulRequests: true,
@@ -23,75 +34,158 @@ export function loginRoutes(ctx: AppContext): Router {
       next(new AppError('RATE_LIMITED', { retry_after_seconds: retryAfter }, { 'Retry-After': String(retryAfter) }));
     },
   });
-  r.post('/login', limiter, async (req, res) => {
-    const input = body(req, loginBody);
-    const user = await ctx.tenancy.login(input.email, input.password);
-    const { token, expiresAt } = await ctx.tokens.createUserToken(user);
-    res.set('Cache-Control', 'no-store').json({ token, expires_at: expiresAt.toISOString(), user: presentUser(user) });
-  });
-  return r;
 }
 
-/** `GET /api/v1/auth/me`: the current user (device tokens use the store API's session route). */
-export function meRoutes(): Router {
-  const r = Router();
-  r.get('/me', requireRole('admin', 'merchant', 'store_staff'), (req, res) => {
-    const u = userOf(req);
-    res.json({ user: presentUser({ id: u.id, email: u.email, role: u.role, merchantId: u.merchantId }, u.storeIds) });
-  });
-  return r;
+/** `POST /api/v1/auth/login`: the one route that takes no token. */
+export function loginRoutes({ tenancy, tokens }: Services): Route[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/v1/auth/login',
+      tag: 'auth',
+      auth: 'none',
+      summary: 'Log in with email and password',
+      description: 'Unknown email and wrong password get the same answer after the same work.',
+      before: [loginLimiter()],
+      body: loginBody,
+      noStore: true,
+      response: loginAnswer,
+      errors: { INVALID_CREDENTIALS: 'Unknown email or wrong password', RATE_LIMITED: 'Too many failed attempts' },
+      handler: async ({ body }) => {
+        const user = await tenancy.login(body.email, body.password);
+        const { token, expiresAt } = await tokens.createUserToken(user);
+        return { token, expires_at: expiresAt.toISOString(), user: presentUser(user) };
+      },
+    }),
+  ];
 }
 
-/** `/api/v1/admin/merchants`: platform admins manage merchants, their stores and users. */
-export function adminTenancyRoutes(ctx: AppContext): Router {
-  const r = Router();
-  r.use(requireRole('admin'));
-  r.post('/', async (req, res) => {
-    res.status(201).json({ merchant: presentMerchant(await ctx.tenancy.createMerchant(body(req, merchantBody).name)) });
-  });
-  r.get('/', async (req, res) => {
-    const { items, total } = await ctx.tenancy.listMerchants(query(req, listQuery));
-    res.json({ items: items.map(presentMerchant), total });
-  });
-  r.get('/:merchant_id', async (req, res) => {
-    res.json({ merchant: presentMerchant(await ctx.tenancy.getMerchant(params(req, merchantParams).merchant_id)) });
-  });
-  r.post('/:merchant_id/stores', async (req, res) => {
-    const { merchant_id } = params(req, merchantParams);
-    res.status(201).json({ store: presentStore(await ctx.tenancy.createStore(merchant_id, body(req, storeBody))) });
-  });
-  r.get('/:merchant_id/stores', async (req, res) => {
-    const { merchant_id } = params(req, merchantParams);
-    await ctx.tenancy.getMerchant(merchant_id);
-    res.json({ items: (await ctx.tenancy.listStores(merchant_id)).map(presentStore) });
-  });
-  r.post('/:merchant_id/users', async (req, res) => {
-    const { merchant_id } = params(req, merchantParams);
-    const input = body(req, userBody);
-    const { user, storeIds } = await ctx.tenancy.createUser(merchant_id, {
-      email: input.email,
-      password: input.password,
-      role: input.role,
-      storeIds: input.store_ids,
-    });
-    res.status(201).json({ user: presentUser(user, storeIds) });
-  });
-  r.get('/:merchant_id/users', async (req, res) => {
-    const { merchant_id } = params(req, merchantParams);
-    await ctx.tenancy.getMerchant(merchant_id);
-    const { items, total } = await ctx.tenancy.listUsers(merchant_id, query(req, listQuery));
-    res.json({ items: items.map((i) => presentUser(i.user, i.storeIds)), total });
-  });
-  return r;
-}
+const M = '/api/v1/admin/merchants';
+const unknownMerchant = { NOT_FOUND: 'Unknown merchant' };
 
-/** `GET /api/v1/merchants/stores`: a merchant user sees its merchant's stores; store staff their assigned ones. */
-export function merchantTenancyRoutes(ctx: AppContext): Router {
-  const r = Router();
-  r.get('/stores', requireRole('merchant', 'store_staff'), async (req, res) => {
-    const u = userOf(req);
-    const stores = await ctx.tenancy.listStores(u.merchantId!, u.role === 'store_staff' ? u.storeIds : undefined);
-    res.json({ items: stores.map(presentStore) });
-  });
-  return r;
+/** The current user; admins manage merchants, their stores and users; users list their stores. */
+export function tenancyRoutes({ tenancy, policy }: Services): Route[] {
+  const admin = { tag: 'admin', auth: 'user', roles: ['admin'] } as const;
+  return [
+    route({
+      method: 'get',
+      path: '/api/v1/auth/me',
+      tag: 'auth',
+      auth: 'user',
+      summary: 'The current user (device tokens use GET /api/v1/store/loyalty/session)',
+      response: userAnswer,
+      handler: ({ principal }) => {
+        if (principal?.kind !== 'user') throw new AppError('FORBIDDEN');
+        const merchantId = principal.role === 'admin' ? null : principal.merchantId;
+        const storeIds = principal.role === 'store_staff' ? principal.storeIds : undefined;
+        return { user: presentUser({ ...principal, merchantId }, storeIds) };
+      },
+    }),
+    route({
+      ...admin,
+      method: 'post',
+      path: M,
+      summary: 'Create a merchant',
+      body: merchantBody,
+      status: 201,
+      response: merchantAnswer,
+      handler: async ({ body }) => ({ merchant: presentMerchant(await tenancy.createMerchant(body.name)) }),
+    }),
+    route({
+      ...admin,
+      method: 'get',
+      path: M,
+      summary: 'List merchants',
+      query: listQuery,
+      response: merchantList,
+      handler: async ({ query }) => {
+        const { items, total } = await tenancy.listMerchants(query);
+        return { items: items.map(presentMerchant), total };
+      },
+    }),
+    route({
+      ...admin,
+      method: 'get',
+      path: `${M}/{merchant_id}`,
+      summary: 'One merchant',
+      params: merchantParams,
+      response: merchantAnswer,
+      errors: unknownMerchant,
+      handler: async ({ params }) => ({ merchant: presentMerchant(await tenancy.getMerchant(params.merchant_id)) }),
+    }),
+    route({
+      ...admin,
+      method: 'post',
+      path: `${M}/{merchant_id}/stores`,
+      summary: 'Create a store (code unique across the platform, upper-cased)',
+      params: merchantParams,
+      body: storeBody,
+      status: 201,
+      response: storeAnswer,
+      errors: { ...unknownMerchant, CONFLICT: 'The store code is taken (`store_code_taken`)' },
+      handler: async ({ params, body }) => ({
+        store: presentStore(await tenancy.createStore(params.merchant_id, body)),
+      }),
+    }),
+    route({
+      ...admin,
+      method: 'get',
+      path: `${M}/{merchant_id}/stores`,
+      summary: "A merchant's stores",
+      params: merchantParams,
+      response: storeList,
+      errors: unknownMerchant,
+      handler: async ({ params }) => {
+        await tenancy.getMerchant(params.merchant_id);
+        return { items: (await tenancy.listStores(params.merchant_id)).map(presentStore) };
+      },
+    }),
+    route({
+      ...admin,
+      method: 'post',
+      path: `${M}/{merchant_id}/users`,
+      summary: 'Create a merchant or store_staff user',
+      params: merchantParams,
+      body: userBody,
+      status: 201,
+      response: userAnswer,
+      errors: {
+        NOT_FOUND: 'Unknown merchant, or a store of another merchant',
+        CONFLICT: 'The email is taken (`email_taken`)',
+      },
+      handler: async ({ params, body }) => {
+        const input = { email: body.email, password: body.password, role: body.role, storeIds: body.store_ids };
+        const { user, storeIds } = await tenancy.createUser(params.merchant_id, input);
+        return { user: presentUser(user, storeIds) };
+      },
+    }),
+    route({
+      ...admin,
+      method: 'get',
+      path: `${M}/{merchant_id}/users`,
+      summary: "A merchant's users",
+      params: merchantParams,
+      query: listQuery,
+      response: userList,
+      errors: unknownMerchant,
+      handler: async ({ params, query }) => {
+        await tenancy.getMerchant(params.merchant_id);
+        const { items, total } = await tenancy.listUsers(params.merchant_id, query);
+        return { items: items.map((i) => presentUser(i.user, i.storeIds)), total };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/v1/merchants/stores',
+      tag: 'merchant',
+      auth: 'user',
+      roles: ['merchant', 'store_staff'],
+      summary: "The caller's stores (merchant: all of its merchant's; store staff: the assigned ones)",
+      response: storeList,
+      handler: async ({ principal }) => {
+        const { merchantId, onlyIds } = policy.visibleStores(principal);
+        return { items: (await tenancy.listStores(merchantId, onlyIds)).map(presentStore) };
+      },
+    }),
+  ];
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idParam, pagination } from '../http/validate';
+import { asciiCode, idParam, instant, page, pagination, text } from '../http/schema-parts';
 
 export const email = z
   .email('must be an email address')
@@ -15,14 +15,13 @@ export const loginBody = z.strictObject({
     .transform((e) => e.toLowerCase()),
   password: z.string().min(1).max(200),
 });
-export const merchantBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
+/** Store codes: 2 to 40 ASCII letters, digits, "-" or "_", stored upper-cased. */
+export const storeCode = asciiCode(/^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$/, 'must be 2 to 40 letters, digits, "-" or "_"');
+
+export const merchantBody = z.strictObject({ name: text(1, 200) });
 export const storeBody = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  code: z
-    .string()
-    .trim()
-    .transform((c) => c.toUpperCase())
-    .pipe(z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,39}$/, 'must be 2 to 40 letters, digits, "-" or "_"')),
+  name: text(1, 200),
+  code: storeCode,
 });
 export const userBody = z
   .strictObject({
@@ -43,3 +42,37 @@ export const userBody = z
   });
 export const merchantParams = z.object({ merchant_id: idParam });
 export const listQuery = z.object(pagination);
+
+export const merchantSchema = z
+  .strictObject({ id: z.number().int(), name: z.string(), created_at: instant })
+  .meta({ id: 'Merchant' });
+export const storeSchema = z
+  .strictObject({
+    id: z.number().int(),
+    merchant_id: z.number().int(),
+    name: z.string(),
+    code: z.string(),
+    created_at: instant,
+  })
+  .meta({ id: 'Store' });
+export const userSchema = z
+  .strictObject({
+    id: z.number().int(),
+    email: z.string(),
+    role: z.enum(['admin', 'merchant', 'store_staff']),
+    merchant_id: z.number().int().nullable(),
+    store_ids: z.array(z.number().int()).optional().meta({ description: 'store_staff only: the assigned stores' }),
+  })
+  .meta({ id: 'User' });
+
+export const loginAnswer = z.strictObject({ token: z.string(), expires_at: instant, user: userSchema });
+export const userAnswer = z.strictObject({ user: userSchema });
+export const merchantAnswer = z.strictObject({ merchant: merchantSchema });
+export const storeAnswer = z.strictObject({ store: storeSchema });
+export const merchantList = page(merchantSchema);
+export const userList = page(userSchema);
+export const storeList = z.strictObject({ items: z.array(storeSchema) });
+
+export type MerchantBody = z.infer<typeof merchantSchema>;
+export type StoreBody = z.infer<typeof storeSchema>;
+export type UserBody = z.infer<typeof userSchema>;

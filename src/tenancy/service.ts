@@ -77,8 +77,23 @@ export class TenancyService {
     return s;
   }
 
-  findStoreByCode(code: string): Promise<Store | null> {
-    return this.stores.findOneBy({ code: code.toUpperCase() });
+  /** A store by its (upper-case) code and its merchant, in one round trip: the store API runs this per request. */
+  async storeWithMerchant(code: string): Promise<{ store: Store; merchant: Merchant } | null> {
+    const row = (await this.stores
+      .createQueryBuilder('s')
+      .innerJoinAndMapOne('s.merchant', Merchant, 'm', 'm.id = s.merchantId')
+      .where('s.code = :code', { code })
+      .getOne()) as (Store & { merchant: Merchant }) | null;
+    if (!row) return null;
+    const { merchant, ...store } = row;
+    return { store, merchant };
+  }
+
+  /** Store codes by id, for presenting devices (no tenant data beyond the code of stores the caller named). */
+  async storeCodes(storeIds: number[]): Promise<Map<number, string>> {
+    if (storeIds.length === 0) return new Map();
+    const rows = await this.stores.find({ where: { id: In(storeIds) }, select: { id: true, code: true } });
+    return new Map(rows.map((s) => [s.id, s.code]));
   }
 
   async createUser(
@@ -102,6 +117,7 @@ export class TenancyService {
             passwordHash,
             role: input.role,
             merchantId,
+            tokenVersion: 0,
             lastLoginAt: null,
             createdAt: now,
             updatedAt: now,
@@ -141,8 +157,13 @@ export class TenancyService {
     return this.users.countBy({ role: 'admin' });
   }
 
+  /** A new password, and every user token issued before it is refused from now on (the token version moves). */
   async setPassword(userId: number, password: string): Promise<void> {
-    await this.users.update({ id: userId }, { passwordHash: await hashPassword(password), updatedAt: new Date() });
+    const passwordHash = await hashPassword(password);
+    await this.users.update(
+      { id: userId },
+      { passwordHash, tokenVersion: () => 'token_version + 1', updatedAt: new Date() },
+    );
   }
 
   /** Creates the admin, or sets the password of an existing admin with that email (operator CLI). */

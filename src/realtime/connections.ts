@@ -1,0 +1,103 @@
+import type { IncomingMessage } from 'node:http';
+import express from 'express';
+import type { Counter } from 'prom-client';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { Server } from 'socket.io';
+import type { Config } from '../config';
+
+/** What a namespace needs of the HTTP request that opened the connection; the request itself is dropped. */
+export interface ConnectionFacts {
+  authorization: string | undefined;
+  ip: string | null;
+  tokenInQuery: boolean;
+}
+
+/** A query parameter whose name looks like a credential (`token`, `TOKEN`, `authorization`, `api_key`, …). */
+const CREDENTIAL_NAME = /token|auth|jwt|bearer|key|secret|passw|session|cred/i;
+/** What one refused handshake costs its address, in connection attempts: bad-token floods run dry fast. */
+const REFUSAL_COST = 5;
+
+const facts = new WeakMap<object, ConnectionFacts>();
+
+/** The facts kept of an Engine.IO connection (`socket.conn`). */
+export const factsOf = (conn: object): ConnectionFacts | undefined => facts.get(conn);
+
+export interface ConnectionLimits {
+  trustProxy: Config['trustProxy'];
+  /** Open connections allowed per client address (tablets of a store share a NAT address). */
+  maxPerAddress: number;
+  /** New connections allowed per client address per minute; each refused handshake costs REFUSAL_COST. */
+  connectsPerMinute: number;
+}
+
+/**
+ * The door of the socket server, before any token check or database work: `allowRequest` refuses a new connection
+ * when its address already holds `maxPerAddress` connections or has spent its attempts for the minute. Every
+ * accepted connection keeps three facts of its HTTP request (Authorization header, client address, whether the query
+ * string carries a credential) and lets go of the request, which would otherwise live as long as the socket.
+ * The address is Express's `req.ip` with the same TRUST_PROXY setting as the REST API.
+ */
+export class ConnectionGuard {
+  private readonly open = new Map<string, number>();
+  private readonly attempts: RateLimiterMemory;
+  private readonly ipOf: (req: IncomingMessage) => string;
+
+  constructor(
+    private readonly limits: ConnectionLimits,
+    private readonly refusals: Counter,
+  ) {
+    this.attempts = new RateLimiterMemory({ points: limits.connectsPerMinute, duration: 60 });
+    const app = limits.trustProxy === undefined ? undefined : express().set('trust proxy', limits.trustProxy);
+    this.ipOf = (req) => {
+      let ip = req.socket.remoteAddress;
+      if (app) {
+        Object.setPrototypeOf(req, app.request); // what Express does to every request; gives the `ip` getter
+        ip = (req as express.Request).ip;
+      }
+      return (ip ?? 'unknown').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+    };
+  }
+
+  /** Engine.IO's `allowRequest`: called once per new connection, before anything else is done for it. */
+  readonly allowRequest = (req: IncomingMessage, callback: (err: string | null | undefined, ok: boolean) => void) => {
+    const ip = this.ipOf(req);
+    if ((this.open.get(ip) ?? 0) >= this.limits.maxPerAddress) {
+      this.refusals.inc({ reason: 'too_many_open' });
+      return callback('too many connections from this address', false);
+    }
+    this.attempts.consume(ip).then(
+      () => callback(null, true),
+      () => {
+        this.refusals.inc({ reason: 'too_many_attempts' });
+        callback('too many connection attempts from this address', false);
+      },
+    );
+  };
+
+  /** Keeps the facts of each connection and counts it against its address until it closes. */
+  attach(io: Server): void {
+    io.engine.on('connection', (raw: { request: IncomingMessage | null; once(e: 'close', f: () => void): void }) => {
+      const req = raw.request!;
+      const ip = this.ipOf(req);
+      const query = new URL(req.url ?? '/', 'http://x').searchParams;
+      facts.set(raw, {
+        authorization: req.headers.authorization,
+        ip,
+        tokenInQuery: [...query.keys()].some((name) => CREDENTIAL_NAME.test(name)),
+      });
+      raw.request = null;
+      this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
+      raw.once('close', () => {
+        const n = (this.open.get(ip) ?? 1) - 1;
+        if (n > 0) this.open.set(ip, n);
+        else this.open.delete(ip);
+      });
+    });
+  }
+
+  /** A refused handshake spends more of its address's attempts. */
+  refused(conn: object): void {
+    const ip = factsOf(conn)?.ip;
+    if (ip) this.attempts.penalty(ip, REFUSAL_COST - 1).catch(() => undefined);
+  }
+}

@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { Socket as EngineSocket } from 'engine.io-client';
+import { io } from 'socket.io-client';
+import { adminToken, createTenant, startHub, type TestHub, waitFor } from '../helpers';
+import { dashboardSocket, deviceSocket, refusal } from '../socket-helpers';
+
+/** A bare Engine.IO connection that never joins a namespace; resolves once open, or rejects if refused. */
+function engineConnection(url: string): Promise<{ closed: Promise<number>; close(): void }> {
+  return new Promise((resolve, reject) => {
+    const s = new EngineSocket(url, { transports: ['websocket'], path: '/socket.io' });
+    const opened = Date.now();
+    const closed = new Promise<number>((r) => s.on('close', () => r(Date.now() - opened)));
+    s.on('open', () => resolve({ closed, close: () => s.close() }));
+    s.on('error', reject);
+  });
+}
+
+const metric = async (t: TestHub, name: string) => {
+  const text = (await t.http.get('/metrics').expect(200)).text;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+};
+
+describe('realtime: the door (namespaces, idle connections, per-address limits)', () => {
+  let t: TestHub;
+  before(async () => {
+    t = await startHub({ SOCKET_MAX_PER_ADDRESS: '4', SOCKET_CONNECTS_PER_MINUTE: '40' });
+  });
+  after(() => t.close());
+
+  it('refuses the main namespace and unknown ones; a connection that joins none is closed within seconds', async () => {
+    const root = io(t.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    const err = await new Promise<Error & { data?: { code: string } }>((r) => root.once('connect_error', r));
+    expect(err.message).to.equal('NOT_FOUND');
+    expect(err.data?.code).to.equal('NOT_FOUND');
+    root.close();
+    const unknown = io(`${t.url}/nope`, { transports: ['websocket'], reconnection: false, forceNew: true });
+    expect((await new Promise<Error>((r) => unknown.once('connect_error', r))).message).to.equal('Invalid namespace');
+    unknown.close();
+
+    const idle = await engineConnection(t.url);
+    const lifetime = await idle.closed;
+    expect(lifetime).to.be.within(4000, 8000);
+  });
+
+  it('caps open connections per client address; a freed slot can be used again', async () => {
+    const open = [];
+    for (let i = 0; i < 4; i++)
+      open.push(await engineConnection(t.url).catch((e) => Promise.reject(new Error(`#${i}: ${e}`))));
+    let refused = false;
+    await engineConnection(t.url).then(
+      (c) => c.close(),
+      () => (refused = true),
+    );
+    expect(refused, 'a fifth connection from the same address').to.equal(true);
+    open[0].close();
+    // The server frees the slot when it sees the close, a moment after the client does.
+    const again = await waitFor(() => engineConnection(t.url).catch(() => undefined), 3000, 100);
+    again!.close();
+    for (const c of open.slice(1)) c.close();
+  });
+});
+
+describe('realtime: floods', () => {
+  it('an address that keeps failing handshakes is refused at the door, before any token check', async () => {
+    const t = await startHub({ SOCKET_CONNECTS_PER_MINUTE: '10' });
+    try {
+      const handshakesBefore = await metric(t, 'realtime_handshakes_total');
+      // Each refused handshake costs 5 attempts of 10: the third try does not even reach the token check.
+      for (let i = 0; i < 2; i++)
+        expect((await refusal(deviceSocket(t.url, 'garbage'))).message).to.equal('INVALID_TOKEN');
+      const third = await refusal(deviceSocket(t.url, 'garbage'));
+      expect(third.message).to.not.equal('INVALID_TOKEN');
+      expect(await metric(t, 'realtime_handshakes_total')).to.equal(handshakesBefore + 2);
+      expect(await metric(t, 'realtime_connections_refused_total')).to.be.at.least(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a dashboard flooding subscribe gets RATE_LIMITED, then is dropped; the server keeps answering', async () => {
+    const t = await startHub({ SOCKET_EVENTS_PER_SECOND: '5' });
+    try {
+      const tenant = await createTenant(t, (await adminToken(t)).token, 1);
+      const dash = dashboardSocket(t.url, tenant.merchantToken);
+      await dash.connected();
+      const answers: string[] = [];
+      for (let i = 0; i < 2000 && dash.socket.connected; i++)
+        dash.socket.emit('subscribe', { merchant_id: tenant.merchantId }, (a: any) =>
+          answers.push(a.error ? a.error.code : 'items'),
+        );
+      expect(await dash.disconnected()).to.equal('io server disconnect');
+      await waitFor(() => answers.length >= 50);
+      // Past the burst every subscribe is refused in its ack; 50 refusals in a row drop the socket (answers of the
+      // few accepted ones may be lost with it: it was not listening anyway).
+      expect(answers.filter((a) => a === 'RATE_LIMITED').length).to.equal(50);
+      expect(answers.every((a) => a === 'RATE_LIMITED' || a === 'items')).to.equal(true);
+      // Everyone else is served: a well-behaved dashboard subscribes, REST answers.
+      const calm = dashboardSocket(t.url, tenant.merchantToken);
+      await calm.connected();
+      const ack = await calm.emitWithAck('subscribe', { merchant_id: tenant.merchantId });
+      expect(ack.total).to.equal(0);
+      calm.close();
+      await t.http.get('/healthz').expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
