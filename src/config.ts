@@ -117,6 +117,7 @@ const schema = z.object({
   SOCKET_MAX_PER_ADDRESS: int(1, 1_000_000).default(200),
   SOCKET_CONNECTS_PER_MINUTE: int(1, 1_000_000).default(600),
   SOCKET_EVENTS_PER_SECOND: int(1, 10_000).default(10),
+  PAIRINGS_PER_MINUTE: int(1, 1_000_000).default(30),
   VALIDATE_RESPONSES: z.enum(['true', 'false'], 'must be true or false').default('false'),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').max(200).optional(),
 });
@@ -152,6 +153,7 @@ function toConfig(e: z.output<typeof schema>) {
     socketMaxPerAddress: e.SOCKET_MAX_PER_ADDRESS,
     socketConnectsPerMinute: e.SOCKET_CONNECTS_PER_MINUTE,
     socketEventsPerSecond: e.SOCKET_EVENTS_PER_SECOND,
+    pairingsPerMinute: e.PAIRINGS_PER_MINUTE,
     validateResponses: e.VALIDATE_RESPONSES === 'true',
     metricsToken: e.METRICS_TOKEN,
   };

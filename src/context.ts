@@ -5,6 +5,7 @@ import type { Config } from './config';
 import type { DeviceService } from './devices/service';
 import type { EventBus } from './events';
 import type { Logger } from './logger';
+import type { Limits } from './limits';
 import type { LoyaltyService } from './loyalty/service';
 import type { Metrics } from './metrics';
 import type { Policy } from './policy';
@@ -21,6 +22,7 @@ export interface Services {
   metrics: Metrics;
   tokens: Tokens;
   policy: Policy;
+  limits: Limits;
   tenancy: TenancyService;
   devices: DeviceService;
   loyalty: LoyaltyService;

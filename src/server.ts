@@ -11,6 +11,7 @@ import { EventBus } from './events';
 import { createApp, type Mount } from './http/app';
 import { startJobs, type Jobs } from './jobs';
 import { createLogger, type Logger } from './logger';
+import { createLimits } from './limits';
 import { LoyaltyService } from './loyalty/service';
 import { Policy } from './policy';
 import { Metrics } from './metrics';
@@ -62,6 +63,7 @@ export async function createServer(
     devices,
     loyalty,
     policy,
+    limits: createLimits(config, redis?.cmd),
     readiness,
   };
 

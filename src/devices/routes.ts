@@ -38,12 +38,18 @@ const notFound = { NOT_FOUND: "Unknown device, store or merchant, or another mer
  * The device endpoints, defined once for both portals: `merchant` acts on the user's own merchant, `admin` on the
  * merchant in the path (recording the admin as the actor). The policy decides which merchant a call acts on.
  */
-export function deviceRoutes({ devices, policy, config }: Services, portal: Portal): Route[] {
+export function deviceRoutes({ devices, policy, config, limits }: Services, portal: Portal): Route[] {
   const { base, tag, who } = PORTALS[portal];
   const roles = [portal];
   const present = (v: Parameters<typeof presentDevice>[0]) => presentDevice(v, config.expiryWarningDays);
   const merchantOf = (principal: Parameters<typeof policy.portalMerchant>[0], id: number | undefined) =>
     policy.portalMerchant(principal, portal, id);
+  /** Pairing and reissue sign a token and render a QR (~80 ms of CPU): limited per user and per merchant. */
+  const signing = async (userId: number, merchantId: number) => {
+    await limits.pairingPerUser.take(userId);
+    await limits.pairingPerMerchant.take(merchantId);
+  };
+  const signingLimit = { RATE_LIMITED: `Over PAIRINGS_PER_MINUTE for this user (or four times that for the merchant)` };
 
   return [
     route({
@@ -78,10 +84,11 @@ export function deviceRoutes({ devices, policy, config }: Services, portal: Port
       status: 201,
       noStore: true,
       response: pairingAnswer,
-      errors: notFound,
+      errors: { ...notFound, ...signingLimit },
       handler: async ({ principal, params, body }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
         const actorId = principal!.id;
+        await signing(actorId, merchantId);
         const { view, pairing } = await devices.pair(merchantId, actorId, {
           storeId: body.store_id,
           label: body.label,
@@ -150,9 +157,10 @@ export function deviceRoutes({ devices, policy, config }: Services, portal: Port
       params: oneParams,
       noStore: true,
       response: pairingAnswer,
-      errors: { ...notFound, CONFLICT: 'The device is revoked (`device_revoked`)' },
+      errors: { ...notFound, ...signingLimit, CONFLICT: 'The device is revoked (`device_revoked`)' },
       handler: async ({ principal, params }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
+        await signing(principal!.id, merchantId);
         const { view, pairing } = await devices.reissue(merchantId, params.device_id);
         return { device: present(view), pairing };
       },

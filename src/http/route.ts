@@ -39,6 +39,8 @@ export interface RouteInput<P, Q, B, H> {
   body: B;
   headers: H;
   principal: Principal | undefined;
+  /** The client address, as Express derives it with TRUST_PROXY. */
+  ip: string;
 }
 
 /** What a route answers with on success: a JSON schema, or another content type (Prometheus text). */
@@ -112,6 +114,7 @@ function handle(r: Route, opts: MountOptions): RequestHandler {
       headers: r.headers ? r.headers.parse(headersOf(req, Object.keys(r.headers.shape))) : undefined,
       body: r.body ? r.body.parse(req.body ?? undefined) : undefined,
       principal,
+      ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
     };
     const out = await r.handler(input);
     if (r.noStore) res.set('Cache-Control', 'no-store');

@@ -1,4 +1,3 @@
-import rateLimit, { ipKeyGenerator } from 'express-rate-limit';
 import type { Services } from '../context';
 import { AppError } from '../errors';
 import { type Route, route } from '../http/route';
@@ -19,25 +18,8 @@ import {
   userList,
 } from './schemas';
 
-/** Failed logins: 10 per 15 minutes per client address and email (successful ones do not count). */
-function loginLimiter() {
-  return rateLimit({
-    windowMs: 15 * 60_000,
-    limit: 10,
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}|${String(req.body?.email ?? '').toLowerCase()}`,
-    handler: (req, _res, next) => {
-      const reset = (req as unknown as { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const retryAfter = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + 60_000) - Date.now()) / 1000));
-      next(new AppError('RATE_LIMITED', { retry_after_seconds: retryAfter }, { 'Retry-After': String(retryAfter) }));
-    },
-  });
-}
-
 /** `POST /api/v1/auth/login`: the one route that takes no token. */
-export function loginRoutes({ tenancy, tokens }: Services): Route[] {
+export function loginRoutes({ tenancy, tokens, limits }: Services): Route[] {
   return [
     route({
       method: 'post',
@@ -45,14 +27,22 @@ export function loginRoutes({ tenancy, tokens }: Services): Route[] {
       tag: 'auth',
       auth: 'none',
       summary: 'Log in with email and password',
-      description: 'Unknown email and wrong password get the same answer after the same work.',
-      before: [loginLimiter()],
+      description:
+        'Unknown email and wrong password get the same answer after the same work. Failed attempts are limited ' +
+        'per client address (50 per 15 minutes) and per address and email (10 per 15 minutes).',
       body: loginBody,
       noStore: true,
       response: loginAnswer,
       errors: { INVALID_CREDENTIALS: 'Unknown email or wrong password', RATE_LIMITED: 'Too many failed attempts' },
-      handler: async ({ body }) => {
-        const user = await tenancy.login(body.email, body.password);
+      handler: async ({ body, ip }) => {
+        const account = `${ip}|${body.email}`;
+        await limits.loginPerAddress.check(ip);
+        await limits.loginPerAccount.check(account);
+        const user = await tenancy.login(body.email, body.password).catch(async (err: unknown) => {
+          if (err instanceof AppError && err.code === 'INVALID_CREDENTIALS')
+            await Promise.all([limits.loginPerAddress.take(ip), limits.loginPerAccount.take(account)]).catch(() => {});
+          throw err;
+        });
         const { token, expiresAt } = await tokens.createUserToken(user);
         return { token, expires_at: expiresAt.toISOString(), user: presentUser(user) };
       },
