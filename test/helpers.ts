@@ -146,6 +146,24 @@ export const dataDir = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.config.dataDir;
 const userToken = async (t: Pick<TestHub, 'hub'>, user: { id: number; role: Role; tokenVersion: number }) =>
   (await t.hub.ctx.tokens.createUserToken(user)).token;
 
+/** What `npm run admin:create` does: creates the admin, or sets a new password (and ends its older sessions). */
+export const upsertAdmin = (t: Pick<TestHub, 'hub'>, email: string, password: string) =>
+  t.hub.ctx.tenancy.upsertAdmin(email, password);
+
+/**
+ * Puts `wrap` in front of the server's raw SQL (`DataSource.query`, which the last_seen flush uses): it sees each
+ * statement and its parameters, and either calls `run` to pass it to the database unchanged or answers itself.
+ */
+export function interceptQueries(
+  t: Pick<TestHub, 'hub'>,
+  wrap: (sql: string, params: unknown[], run: () => Promise<unknown>) => Promise<unknown>,
+): void {
+  const db = dataSource(t);
+  const query = db.query.bind(db);
+  db.query = ((sql: string, params?: unknown[]) =>
+    wrap(sql, params ?? [], () => query(sql, params))) as typeof db.query;
+}
+
 /** A device's row as stored. */
 export const deviceRow = (t: Pick<TestHub, 'hub'>, id: number) =>
   dataSource(t).getRepository(TerminalDevice).findOneByOrFail({ id });

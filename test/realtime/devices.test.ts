@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import {
   bearer,
   dataDir,
-  dataSource,
   getDevice,
+  interceptQueries,
   makeTenant,
   pairDevice,
   sleep,
@@ -252,13 +252,11 @@ describe('realtime /devices: last_seen', () => {
   let statements: unknown[][];
   before(async () => {
     // Count the real UPDATE statements on the data source (passed through to the database unchanged).
-    const db = dataSource(t);
-    const query = db.query.bind(db);
     statements = [];
-    db.query = ((sql: string, params?: unknown[]) => {
-      if (/^UPDATE loyalty_terminal_devices SET last_seen_at/.test(sql)) statements.push(params ?? []);
-      return query(sql, params);
-    }) as typeof db.query;
+    interceptQueries(t, (sql, params, run) => {
+      if (/^UPDATE loyalty_terminal_devices SET last_seen_at/.test(sql)) statements.push(params);
+      return run();
+    });
   });
 
   it('moves while connected, with at most one write per device per LAST_SEEN_FLUSH_MS, many devices per statement', async () => {
