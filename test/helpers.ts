@@ -2,9 +2,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import jsQR from 'jsqr';
+import { PNG } from 'pngjs';
 import request from 'supertest';
+import type { DataSource } from 'typeorm';
+import { hashPassword } from '../src/auth/passwords';
 import { loadConfig, type Config } from '../src/config';
+import { newDeviceRow, TerminalDevice } from '../src/devices/entities';
 import { createServer, type TerminalHub } from '../src/server';
+import { Merchant, Store, User, UserStore, type Role } from '../src/tenancy/entities';
 
 /** The database (and Redis) the suite runs on: MariaDB + Redis in CI's second pass, else embedded SQLite and no Redis. */
 export const DATABASE_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
@@ -17,8 +23,10 @@ export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'th-test-'));
 }
 
+export type Env = Record<string, string | undefined>;
+
 /** A config as a test wants it: own data folder, any free port, silent logs, the suite's database. */
-export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function testEnv(overrides: Env = {}): Env {
   return {
     DATA_DIR: tempDir(),
     PORT: '0',
@@ -30,7 +38,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
   };
 }
 
-export function testConfig(overrides: Record<string, string | undefined> = {}): Config {
+export function testConfig(overrides: Env = {}): Config {
   return loadConfig(testEnv(overrides));
 }
 
@@ -42,40 +50,191 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-/** A real server on a free port, built by the same factory as main.ts. */
-export async function startHub(overrides: Record<string, string | undefined> = {}): Promise<TestHub> {
-  const config = testConfig(overrides);
-  const hub = await createServer(config);
+/** Wraps a listening server for tests. */
+export async function listening(hub: TerminalHub): Promise<TestHub> {
   const port = await hub.listen(0);
   const url = `http://127.0.0.1:${port}`;
   return { hub, url, port, http: request(url), close: () => hub.close() };
 }
 
+/** A real server on a free port, built by the same factory as main.ts. */
+export async function startHub(overrides: Env = {}): Promise<TestHub> {
+  return listening(await createServer(testConfig(overrides)));
+}
+
+/** A server for a whole `describe`, with an admin: started in `before`, closed in `after`. */
+export interface Suite extends TestHub {
+  readonly admin: Actor;
+}
+
+/**
+ * Call once inside a `describe`: starts a real server (see startHub) and makes an admin before its tests, and closes
+ * the server after them. The returned object is usable wherever a TestHub is (its fields read through to the
+ * running server), from inside hooks and tests only.
+ */
+export function suite(env: Env = {}): Suite {
+  let t: TestHub | undefined;
+  let admin: Actor | undefined;
+  const get = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('suite(): the server only exists inside hooks and tests of its describe');
+    return v;
+  };
+  before(async () => {
+    t = await startHub(env);
+    admin = await makeAdmin(t);
+  });
+  after(async () => {
+    const running = t;
+    t = admin = undefined;
+    await running?.close();
+  });
+  return {
+    get hub() {
+      return get(t).hub;
+    },
+    get url() {
+      return get(t).url;
+    },
+    get port() {
+      return get(t).port;
+    },
+    get http() {
+      return get(t).http;
+    },
+    get admin() {
+      return get(admin);
+    },
+    close: () => get(t).close(),
+  };
+}
+
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
+/** Every user the factories make has this password. */
 export const PASSWORD = 'correct horse battery staple';
+
+/** A user (or device) that can call the API: its id and a bearer token; users also have an email. */
+export interface Actor {
+  id: number;
+  token: string;
+  email: string;
+}
 
 export interface Tenant {
   merchantId: number;
   merchantName: string;
+  /** Named "Store 0", "Store 1", … */
   stores: { id: number; code: string }[];
   merchantToken: string;
   merchantUserId: number;
 }
 
-/** An admin (created through the service) and its token. */
-export async function adminToken(t: TestHub): Promise<{ token: string; id: number }> {
-  const email = `${uniq('admin-')}@example.com`;
-  const { user } = await t.hub.ctx.tenancy.createUser(null, { email, password: PASSWORD, role: 'admin' });
-  return { token: (await t.hub.ctx.tokens.createUserToken(user)).token, id: user.id };
+/** A tenant made by a factory here: with its merchant user as an Actor. */
+export interface MadeTenant extends Tenant {
+  merchant: Actor;
 }
 
-/** A merchant with `storeCount` stores and a merchant user, made through the admin API. */
-export async function createTenant(t: TestHub, admin: string, storeCount = 2): Promise<Tenant> {
+// ---------------------------------------------------------------------------------------------------------------
+// The server's internals, reached in one place (hub.ctx may lose fields; only this block then needs to change).
+
+/** The server's TypeORM data source (the real database: SQLite or MariaDB). */
+export const dataSource = (t: Pick<TestHub, 'hub'>): DataSource => t.hub.ctx.db;
+export const keyring = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.keyring;
+export const eventBus = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.events;
+export const loyaltyService = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.loyalty;
+export const dataDir = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.config.dataDir;
+const userToken = async (t: Pick<TestHub, 'hub'>, user: { id: number; role: Role; tokenVersion: number }) =>
+  (await t.hub.ctx.tokens.createUserToken(user)).token;
+
+/** What `npm run admin:create` does: creates the admin, or sets a new password (and ends its older sessions). */
+export const upsertAdmin = (t: Pick<TestHub, 'hub'>, email: string, password: string) =>
+  t.hub.ctx.tenancy.upsertAdmin(email, password);
+
+/**
+ * Puts `wrap` in front of the server's raw SQL (`DataSource.query`, which the last_seen flush uses): it sees each
+ * statement and its parameters, and either calls `run` to pass it to the database unchanged or answers itself.
+ */
+export function interceptQueries(
+  t: Pick<TestHub, 'hub'>,
+  wrap: (sql: string, params: unknown[], run: () => Promise<unknown>) => Promise<unknown>,
+): void {
+  const db = dataSource(t);
+  const query = db.query.bind(db);
+  db.query = ((sql: string, params?: unknown[]) =>
+    wrap(sql, params ?? [], () => query(sql, params))) as typeof db.query;
+}
+
+/** A device's row as stored. */
+export const deviceRow = (t: Pick<TestHub, 'hub'>, id: number) =>
+  dataSource(t).getRepository(TerminalDevice).findOneByOrFail({ id });
+export const updateDeviceRow = (t: Pick<TestHub, 'hub'>, id: number, changes: Partial<TerminalDevice>) =>
+  dataSource(t).getRepository(TerminalDevice).update({ id }, changes);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Factories. Users are inserted with a hash of PASSWORD computed once per process, and get their token signed
+// directly: no scrypt per user and no login. Tests about creating users or logging in go through the API instead.
+
+let passwordHash: Promise<string> | undefined;
+const knownPasswordHash = () => (passwordHash ??= hashPassword(PASSWORD));
+
+/** A user inserted in the database, with PASSWORD, and its token. */
+export async function makeUser(
+  t: Pick<TestHub, 'hub'>,
+  role: Role,
+  opts: { merchantId?: number | null; storeIds?: number[] } = {},
+): Promise<Actor> {
+  const db = dataSource(t);
+  const email = `${uniq(`${role.replace('_', '-')}-`)}@example.com`;
+  const now = new Date();
+  const inserted = await db.getRepository(User).insert({
+    email,
+    passwordHash: await knownPasswordHash(),
+    role,
+    tokenVersion: 0,
+    merchantId: opts.merchantId ?? null,
+    lastLoginAt: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const id = inserted.identifiers[0].id as number;
+  if (opts.storeIds?.length)
+    await db.getRepository(UserStore).insert(opts.storeIds.map((storeId) => ({ userId: id, storeId })));
+  return { id, email, token: await userToken(t, { id, role, tokenVersion: 0 }) };
+}
+
+export const makeAdmin = (t: Pick<TestHub, 'hub'>) => makeUser(t, 'admin');
+
+/** A merchant with `storeCount` stores ("Store 0", "Store 1", …) and a merchant user, inserted in the database. */
+export async function makeTenant(t: Pick<TestHub, 'hub'>, storeCount = 2): Promise<MadeTenant> {
+  const db = dataSource(t);
+  const now = new Date();
+  const merchantName = uniq('Merchant ');
+  const merchantId = (await db.getRepository(Merchant).insert({ name: merchantName, createdAt: now, updatedAt: now }))
+    .identifiers[0].id as number;
+  const stores: Tenant['stores'] = [];
+  for (let i = 0; i < storeCount; i++) {
+    const store = { merchantId, name: `Store ${i}`, code: uniq('S-').toUpperCase(), createdAt: now, updatedAt: now };
+    const id = (await db.getRepository(Store).insert(store)).identifiers[0].id as number;
+    stores.push({ id, code: store.code });
+  }
+  const merchant = await makeUser(t, 'merchant', { merchantId });
+  return { merchantId, merchantName, stores, merchant, merchantToken: merchant.token, merchantUserId: merchant.id };
+}
+
+/** A store_staff user of a tenant, assigned to the given stores. */
+export const makeStaff = (t: Pick<TestHub, 'hub'>, tenant: Tenant, storeIds: number[]) =>
+  makeUser(t, 'store_staff', { merchantId: tenant.merchantId, storeIds });
+
+/** A merchant with stores and a merchant user made through the admin API, the user logged in through the API. */
+export async function createTenantThroughApi(
+  t: Pick<TestHub, 'http'>,
+  admin: string,
+  storeCount = 2,
+): Promise<MadeTenant> {
   const merchantName = uniq('Merchant ');
   const m = await t.http.post('/api/v1/admin/merchants').set(bearer(admin)).send({ name: merchantName }).expect(201);
   const merchantId = m.body.merchant.id as number;
-  const stores: { id: number; code: string }[] = [];
+  const stores: Tenant['stores'] = [];
   for (let i = 0; i < storeCount; i++) {
     const s = await t.http
       .post(`/api/v1/admin/merchants/${merchantId}/stores`)
@@ -90,19 +249,9 @@ export async function createTenant(t: TestHub, admin: string, storeCount = 2): P
     .set(bearer(admin))
     .send({ email, password: PASSWORD, role: 'merchant' })
     .expect(201);
-  const login = await t.http.post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200);
-  return { merchantId, merchantName, stores, merchantToken: login.body.token, merchantUserId: u.body.user.id };
-}
-
-/** A store_staff user of a tenant, assigned to the given stores, and its token. */
-export async function staffToken(t: TestHub, admin: string, tenant: Tenant, storeIds: number[]): Promise<string> {
-  const email = `${uniq('staff-')}@example.com`;
-  await t.http
-    .post(`/api/v1/admin/merchants/${tenant.merchantId}/users`)
-    .set(bearer(admin))
-    .send({ email, password: PASSWORD, role: 'store_staff', store_ids: storeIds })
-    .expect(201);
-  return (await t.http.post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200)).body.token;
+  const token = (await t.http.post('/api/v1/auth/login').send({ email, password: PASSWORD }).expect(200)).body.token;
+  const merchant = { id: u.body.user.id as number, email, token };
+  return { merchantId, merchantName, stores, merchant, merchantToken: token, merchantUserId: merchant.id };
 }
 
 /** Pairs a device through the merchant portal; returns the device and its one-time token. */
@@ -118,6 +267,55 @@ export async function pairDevice(
     .send({ store_id: tenant.stores[storeIndex].id, label })
     .expect(201);
   return { id: res.body.device.id, token: res.body.pairing.auth_token, body: res.body };
+}
+
+/**
+ * A device row inserted directly, already in the state a test needs (no token, no pairing event): for devices that
+ * must never be seen in another state, e.g. by a job ticking every second. Created a year before it expires.
+ */
+export async function insertDevice(
+  t: Pick<TestHub, 'hub'>,
+  tenant: Tenant,
+  opts: { expiresAt: Date; storeIndex?: number; label?: string; revokedAt?: Date },
+): Promise<number> {
+  const row = {
+    ...newDeviceRow({
+      merchantId: tenant.merchantId,
+      storeId: tenant.stores[opts.storeIndex ?? 0].id,
+      label: opts.label ?? 'Inserted',
+      createdById: tenant.merchantUserId,
+      expiresAt: opts.expiresAt,
+      now: new Date(),
+    }),
+    createdAt: new Date(opts.expiresAt.getTime() - 365 * 86_400_000),
+    ...(opts.revokedAt ? { revokedAt: opts.revokedAt, revokedById: tenant.merchantUserId } : {}),
+  };
+  return (await dataSource(t).getRepository(TerminalDevice).insert(row)).identifiers[0].id as number;
+}
+
+/** The Device as its merchant reads it through the portal API. */
+export async function getDevice(t: Pick<TestHub, 'http'>, tenant: Tenant, id: number): Promise<any> {
+  return (await t.http.get(`/api/v1/merchants/loyalty/devices/${id}`).set(bearer(tenant.merchantToken)).expect(200))
+    .body.device;
+}
+
+// Old names, kept for the test files that still use them.
+
+/** An admin and its token. */
+export const adminToken = (t: Pick<TestHub, 'hub'>) => makeAdmin(t);
+/** @deprecated The admin is not needed any more: use makeTenant. */
+export const createTenant = (t: Pick<TestHub, 'hub'>, _admin: string, storeCount = 2) => makeTenant(t, storeCount);
+/** @deprecated Use makeStaff. */
+export const staffToken = async (t: Pick<TestHub, 'hub'>, _admin: string, tenant: Tenant, storeIds: number[]) =>
+  (await makeStaff(t, tenant, storeIds)).token;
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** Decodes the QR code in a PNG (bytes, or base64 as the pairing answer has it); undefined when there is none. */
+export function decodeQr(png: Buffer | string): string | undefined {
+  const img = PNG.sync.read(typeof png === 'string' ? Buffer.from(png, 'base64') : png);
+  return jsQR(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length), img.width, img.height)
+    ?.data;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { catalogs, LOCALES } from '../src/i18n';
-import { startHub, type TestHub } from './helpers';
+import { suite } from './helpers';
 
 const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -47,9 +47,7 @@ describe('locale files', () => {
   });
 
   describe('GET /i18n/{locale}.json', () => {
-    let t: TestHub;
-    before(async () => (t = await startHub()));
-    after(() => t.close());
+    const t = suite();
 
     it('serves the resolved catalog: Luxembourgish gaps filled from German, then English', async () => {
       const lb = (await t.http.get('/i18n/lb.json').expect(200)).body;

@@ -20,7 +20,9 @@ export class TestSocket {
   constructor(url: string, nsp: '/devices' | '/dashboard', opts: Partial<ManagerOptions & SocketOptions> = {}) {
     this.socket = io(url + nsp, { transports: ['websocket'], reconnection: false, forceNew: true, ...opts });
     this.socket.onAny((name: string, payload: unknown) => this.events.push({ name, payload, at: Date.now() }));
-    this.socket.on('disconnect', (reason) => (this.disconnectReason = reason));
+    this.socket.on('disconnect', (reason) => {
+      this.disconnectReason = reason;
+    });
   }
 
   /** Resolves once connected; rejects with the connect_error (message = code, data = {code, message}). */
@@ -66,6 +68,37 @@ export const deviceSocket = (url: string, token: string, opts: Partial<ManagerOp
 export const dashboardSocket = (url: string, token: string, opts: Partial<ManagerOptions & SocketOptions> = {}) =>
   new TestSocket(url, '/dashboard', { auth: { token }, ...opts });
 
+/** A tablet online: a device socket connected, its `session` received (presence has recorded it). */
+export async function tabletOnline(
+  url: string,
+  token: string,
+  opts: Partial<ManagerOptions & SocketOptions> = {},
+): Promise<TestSocket> {
+  const s = deviceSocket(url, token, opts);
+  try {
+    await s.session();
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+  return s;
+}
+
+/**
+ * Call inside a `describe`: returns `track`, which hands back the socket it is given and closes it after the
+ * current test (passed or failed).
+ */
+export function closedAfterEach(): <S extends TestSocket>(s: S) => S {
+  const open: TestSocket[] = [];
+  afterEach(() => {
+    for (const s of open.splice(0)) s.close();
+  });
+  return (s) => {
+    open.push(s);
+    return s;
+  };
+}
+
 /** Expects the connection to be refused; returns the connect_error's message and data. */
 export async function refusal(s: TestSocket): Promise<{ message: string; data: { code: string; message: string } }> {
   try {
@@ -103,7 +136,9 @@ export async function silenceableProxy(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
-    blackhole: () => void (silent = true),
+    blackhole: () => {
+      silent = true;
+    },
     close: () => {
       for (const s of sockets) s.destroy();
       server.close();

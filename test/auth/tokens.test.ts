@@ -6,16 +6,17 @@ import { SignJWT } from 'jose';
 import { Keyring } from '../../src/auth/keyring';
 import { DEVICE_TOKEN, USER_TOKEN } from '../../src/auth/tokens';
 import {
-  adminToken,
   bearer,
-  createTenant,
+  keyring,
+  makeAdmin,
+  makeTenant,
   pairDevice,
   sleep,
   startHub,
+  suite,
   tempDir,
   testKey,
   type Tenant,
-  type TestHub,
 } from '../helpers';
 
 const SESSION = '/api/v1/store/loyalty/session';
@@ -25,17 +26,14 @@ const header = (token: string) => JSON.parse(Buffer.from(parts(token)[0], 'base6
 const payload = (token: string) => JSON.parse(Buffer.from(parts(token)[1], 'base64url').toString());
 
 describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key rotation', () => {
-  let t: TestHub;
+  const keysDir = tempDir();
+  const t = suite({ DATA_DIR: keysDir });
   let tenant: Tenant;
   let device: { id: number; token: string };
-  let keysDir: string;
   before(async () => {
-    keysDir = tempDir();
-    t = await startHub({ DATA_DIR: keysDir });
-    tenant = await createTenant(t, (await adminToken(t)).token, 1);
+    tenant = await makeTenant(t, 1);
     device = await pairDevice(t, tenant);
   });
-  after(() => t.close());
 
   const refusedWith = async (token: string, code: string, path = SESSION) => {
     const res = await t.http.get(path).set(bearer(token)).expect(401);
@@ -60,7 +58,7 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
   it('a token signed with another key (same kid) is refused with INVALID_TOKEN', async () => {
     const real = payload(device.token);
     const foreign = Keyring.load({
-      jwtKeys: [{ kid: t.hub.ctx.keyring.activeKid, secret: Buffer.alloc(32, 7) }],
+      jwtKeys: [{ kid: keyring(t).activeKid, secret: Buffer.alloc(32, 7) }],
       jwtActiveKid: undefined,
       dataDir: tempDir(),
     });
@@ -74,7 +72,7 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
   it('a wrong aud or typ, or a token of the other kind, is refused with INVALID_TOKEN', async () => {
     const real = payload(device.token);
     const sign = (typ: string, audience: string) =>
-      t.hub.ctx.keyring.sign(
+      keyring(t).sign(
         { store_code: real.store_code, merchant_id: real.merchant_id },
         { typ, audience, subject: real.sub, jti: real.jti, expiresAt: new Date(real.exp * 1000) },
       );
@@ -117,7 +115,7 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
 
   it('an unknown jti (a token for a row that does not exist) is INVALID_TOKEN; garbage too', async () => {
     const real = payload(device.token);
-    const token = await t.hub.ctx.keyring.sign(
+    const token = await keyring(t).sign(
       {},
       { ...DEVICE_TOKEN, subject: real.sub, jti: randomUUID(), expiresAt: new Date(real.exp * 1000) },
     );
@@ -132,7 +130,7 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
   it('an expired device token gets TERMINAL_DEVICE_EXPIRED, a revoked one REVOKED even after expiry', async () => {
     const s = await startHub({ DEVICE_TOKEN_TTL: '2s' });
     try {
-      const m = await createTenant(s, (await adminToken(s)).token, 1);
+      const m = await makeTenant(s, 1);
       const d = await pairDevice(s, m);
       const r = await pairDevice(s, m);
       await s.http.get(SESSION).set(bearer(d.token)).expect(200);
@@ -161,7 +159,7 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
   it('an expired user token gets TOKEN_EXPIRED', async () => {
     const s = await startHub({ USER_TOKEN_TTL: '1s' });
     try {
-      const { token } = await adminToken(s);
+      const { token } = await makeAdmin(s);
       await s.http.get('/api/v1/admin/merchants').set(bearer(token)).expect(200);
       await sleep(2100);
       expect((await s.http.get('/api/v1/admin/merchants').set(bearer(token)).expect(401)).body.error.code).to.equal(
@@ -175,7 +173,7 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
   it('the generated key is kept in DATA_DIR: tokens survive a restart', async () => {
     const dataDir = tempDir();
     const first = await startHub({ DATA_DIR: dataDir });
-    const m = await createTenant(first, (await adminToken(first)).token, 1);
+    const m = await makeTenant(first, 1);
     const d = await pairDevice(first, m);
     await first.close();
     const second = await startHub({ DATA_DIR: dataDir });
@@ -189,7 +187,7 @@ describe('tokens: pinned algorithm, typ/aud/iss, kinds kept apart, expiry, key r
   it('key rotation: tokens of the old key stay valid, new ones are signed with the new kid', async () => {
     const dataDir = tempDir();
     const first = await startHub({ DATA_DIR: dataDir, JWT_KEYS: testKey('old') });
-    const m = await createTenant(first, (await adminToken(first)).token, 1);
+    const m = await makeTenant(first, 1);
     const before = await pairDevice(first, m);
     expect(header(before.token).kid).to.equal('old');
     await first.close();

@@ -1,16 +1,23 @@
 import { expect } from 'chai';
 import {
-  adminToken,
   bearer,
-  createTenant,
   DATABASE_URL,
+  getDevice,
+  makeTenant,
   pairDevice,
   REDIS_URL,
   sleep,
   startHub,
   type Tenant,
 } from '../helpers';
-import { dashboardSocket, deviceSocket, refusal, type TestSocket } from '../socket-helpers';
+import {
+  closedAfterEach,
+  dashboardSocket,
+  deviceSocket,
+  refusal,
+  tabletOnline,
+  type TestSocket,
+} from '../socket-helpers';
 import { CLUSTER_KEY, killHard, startNode, stopped, type Node } from './nodes';
 
 const PRESENCE_TTL_MS = 3000;
@@ -19,18 +26,16 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
   this.timeout(60_000);
   let nodes: Record<'a' | 'b' | 'c', Node>;
   let tenant: Tenant;
-  const sockets: TestSocket[] = [];
-  const open = async (s: TestSocket) => (sockets.push(s), s.connected());
-  const openDevice = async (s: TestSocket) => (sockets.push(s), s.session());
-  const online = async (node: Node, id: number) =>
-    (await node.http.get(`/api/v1/merchants/loyalty/devices/${id}`).set(bearer(tenant.merchantToken)).expect(200)).body
-      .device.online;
+  const track = closedAfterEach();
+  const open = (s: TestSocket) => track(s).connected();
+  const tablet = async (url: string, token: string) => track(await tabletOnline(url, token));
+  const online = async (node: Node, id: number) => (await getDevice(node, tenant, id)).online;
 
   before(async function () {
     if (!DATABASE_URL || !REDIS_URL) this.skip();
     // Tenant and tokens made in-process with the cluster's signing key, on the shared database.
     const setup = await startHub({ JWT_KEYS: CLUSTER_KEY });
-    tenant = await createTenant(setup, (await adminToken(setup)).token, 1);
+    tenant = await makeTenant(setup, 1);
     await setup.close();
     const [a, b, c] = await Promise.all(
       ['a', 'b', 'c'].map((name) => startNode(name, { PRESENCE_TTL_MS: String(PRESENCE_TTL_MS) })),
@@ -38,7 +43,6 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     nodes = { a, b, c };
   });
   afterEach(function () {
-    sockets.splice(0).forEach((s) => s.close());
     if (this.currentTest?.state === 'failed')
       for (const n of Object.values(nodes)) console.error(`--- node ${n.name} stderr:\n${n.stderr()}`);
   });
@@ -50,16 +54,14 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     const dash = dashboardSocket(nodes.a.url, tenant.merchantToken);
     await open(dash);
     const { id, token } = await pairDevice(nodes.a, tenant);
-    const onB = deviceSocket(nodes.b.url, token);
-    await openDevice(onB);
+    const onB = await tablet(nodes.b.url, token);
     expect((await dash.next('device:online', (p) => p.device.id === id)).payload.device).to.include({
       id,
       online: true,
     });
     expect(await online(nodes.a, id)).to.equal(true);
 
-    const onC = deviceSocket(nodes.c.url, token);
-    await openDevice(onC);
+    const onC = await tablet(nodes.c.url, token);
     onB.close();
     await sleep(500);
     expect(await online(nodes.a, id)).to.equal(true);
@@ -76,8 +78,7 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     const dash = dashboardSocket(nodes.c.url, tenant.merchantToken);
     await open(dash);
     const { id, token } = await pairDevice(nodes.a, tenant);
-    const tablet = deviceSocket(nodes.b.url, token);
-    await openDevice(tablet);
+    const onB = await tablet(nodes.b.url, token);
     await dash.next('device:online', (p) => p.device.id === id);
     await nodes.b.http.get('/api/v1/store/loyalty/session').set(bearer(token)).expect(200);
     await nodes.a.http
@@ -91,11 +92,11 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
         (await node.http.get('/api/v1/store/loyalty/session').set(bearer(token)).expect(401)).body.error.code,
       ).to.equal('TERMINAL_DEVICE_REVOKED');
     }
-    expect((await tablet.next('revoked', () => true, 1000)).payload).to.deep.equal({
+    expect((await onB.next('revoked', () => true, 1000)).payload).to.deep.equal({
       reason: 'revoked',
       revoked_reason: 'lost',
     });
-    await tablet.disconnected(1000);
+    await onB.disconnected(1000);
     expect((await dash.next('device:offline', (p) => p.device.id === id)).payload.reason).to.equal('revoked');
     expect((await refusal(deviceSocket(nodes.b.url, token))).message).to.equal('TERMINAL_DEVICE_REVOKED');
   });
@@ -107,8 +108,7 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     ];
     await Promise.all(dashes.map(open));
     const devices = [await pairDevice(nodes.a, tenant), await pairDevice(nodes.a, tenant)];
-    const tablets = devices.map((d) => deviceSocket(nodes.b.url, d.token));
-    await Promise.all(tablets.map(openDevice));
+    await Promise.all(devices.map((d) => tablet(nodes.b.url, d.token)));
     for (const d of devices) await dashes[0].next('device:online', (p) => p.device.id === d.id);
 
     const killedAt = Date.now();
@@ -131,8 +131,7 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     const dash = dashboardSocket(nodes.a.url, tenant.merchantToken);
     await open(dash);
     const { id, token } = await pairDevice(nodes.a, tenant);
-    const tablet = deviceSocket(nodes.c.url, token);
-    await openDevice(tablet);
+    await tablet(nodes.c.url, token);
     await dash.next('device:online', (p) => p.device.id === id);
     nodes.c.proc.kill('SIGTERM');
     expect((await dash.next('device:offline', (p) => p.device.id === id)).payload.reason).to.equal('server_shutdown');

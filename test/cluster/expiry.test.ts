@@ -1,16 +1,6 @@
 import { expect } from 'chai';
 import Redis from 'ioredis';
-import {
-  adminToken,
-  bearer,
-  createTenant,
-  DATABASE_URL,
-  pairDevice,
-  REDIS_URL,
-  sleep,
-  startHub,
-  type Tenant,
-} from '../helpers';
+import { bearer, DATABASE_URL, makeTenant, pairDevice, REDIS_URL, sleep, startHub, type Tenant } from '../helpers';
 import { dashboardSocket, type TestSocket } from '../socket-helpers';
 import { CLUSTER_KEY, startNode, stopNode, type Node } from './nodes';
 
@@ -29,7 +19,7 @@ describe('cluster expiry job: two nodes, one Redis lock, each device flagged onc
   before(async function () {
     if (!DATABASE_URL || !REDIS_URL) this.skip();
     const setup = await startHub({ JWT_KEYS: CLUSTER_KEY });
-    tenant = await createTenant(setup, (await adminToken(setup)).token, 1);
+    tenant = await makeTenant(setup, 1);
     await setup.close();
     const env = { EXPIRY_SCAN_CRON: '* * * * * *', DEVICE_TOKEN_TTL: '40d', EXPIRY_WARNING_DAYS: '60' };
     startedAt = Date.now() - 1000;

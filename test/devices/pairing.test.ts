@@ -1,31 +1,20 @@
 import { expect } from 'chai';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import jsQR from 'jsqr';
-import { PNG } from 'pngjs';
-import { adminToken, bearer, createTenant, pairDevice, startHub, type Tenant, type TestHub } from '../helpers';
+import { bearer, dataSource, decodeQr, makeTenant, pairDevice, suite, type Actor, type Tenant } from '../helpers';
 
 const BASE = '/api/v1/merchants/loyalty/devices';
 const adminBase = (merchantId: number) => `/api/v1/admin/merchants/${merchantId}/loyalty/devices`;
 
-function decodeQr(pngBase64: string): string {
-  const png = PNG.sync.read(Buffer.from(pngBase64, 'base64'));
-  const code = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
-  if (!code) throw new Error('no QR code found in the PNG');
-  return code.data;
-}
-
 describe('devices: the 5 (+1) endpoints on both portals', () => {
-  let t: TestHub;
-  let admin: { token: string; id: number };
+  const t = suite({ PUBLIC_URL: 'https://hub.example.com' });
+  let admin: Actor;
   let a: Tenant;
   let b: Tenant;
   before(async () => {
-    t = await startHub({ PUBLIC_URL: 'https://hub.example.com' });
-    admin = await adminToken(t);
-    a = await createTenant(t, admin.token, 2);
-    b = await createTenant(t, admin.token, 1);
+    admin = t.admin;
+    a = await makeTenant(t, 2);
+    b = await makeTenant(t, 1);
   });
-  after(() => t.close());
 
   it('pairs a device: 201, the Device, the token once, a QR that decodes to exactly the payload, no-store', async () => {
     const res = await t.http
@@ -82,12 +71,12 @@ describe('devices: the 5 (+1) endpoints on both portals', () => {
       expect(text).to.not.include(d.token);
       expect(text).to.not.include(jti);
     }
-    const row = await t.hub.ctx.db.query('SELECT * FROM loyalty_terminal_devices WHERE id = ?', [d.id]);
+    const row = await dataSource(t).query('SELECT * FROM loyalty_terminal_devices WHERE id = ?', [d.id]);
     expect(JSON.stringify(row)).to.not.include(d.token);
   });
 
   it('lists newest first, with store and status filters, total and paging', async () => {
-    const m = await createTenant(t, admin.token, 2);
+    const m = await makeTenant(t, 2);
     const d1 = await pairDevice(t, m, 0, 'one');
     const d2 = await pairDevice(t, m, 1, 'two');
     const d3 = await pairDevice(t, m, 0, 'three');
@@ -139,7 +128,7 @@ describe('devices: the 5 (+1) endpoints on both portals', () => {
   });
 
   it('pairing with a bad label or store creates nothing', async () => {
-    const m = await createTenant(t, admin.token, 1);
+    const m = await makeTenant(t, 1);
     for (const body of [
       { store_id: m.stores[0].id, label: '' },
       { store_id: m.stores[0].id, label: 'y'.repeat(101) },
@@ -225,7 +214,7 @@ describe('devices: the 5 (+1) endpoints on both portals', () => {
   });
 
   it('admin on behalf: pairs, renames and revokes for the merchant, recording the admin as the actor', async () => {
-    const m = await createTenant(t, admin.token, 1);
+    const m = await makeTenant(t, 1);
     const paired = await t.http
       .post(adminBase(m.merchantId))
       .set(bearer(admin.token))
@@ -269,7 +258,7 @@ describe('devices: the 5 (+1) endpoints on both portals', () => {
   });
 
   it('reissue: a new token for the same device; the old one is refused at once; one device in the list', async () => {
-    const m = await createTenant(t, admin.token, 1);
+    const m = await makeTenant(t, 1);
     const d = await pairDevice(t, m, 0, 'Renew me');
     const res = await t.http.post(`${BASE}/${d.id}/reissue`).set(bearer(m.merchantToken)).expect(200);
     expect(res.headers['cache-control']).to.equal('no-store');

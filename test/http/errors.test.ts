@@ -3,16 +3,25 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { negotiateLocale, translate } from '../../src/i18n';
 import { createServer } from '../../src/server';
-import { adminToken, bearer, createTenant, pairDevice, PASSWORD, startHub, testConfig, type TestHub } from '../helpers';
+import {
+  bearer,
+  createTenantThroughApi,
+  dataSource,
+  listening,
+  makeAdmin,
+  pairDevice,
+  PASSWORD,
+  startHub,
+  suite,
+  testConfig,
+} from '../helpers';
 
 describe('errors: one shape, stable codes, negotiated language, nothing internal', () => {
-  let t: TestHub;
+  const t = suite({ BODY_LIMIT: '2kb' });
   let admin: string;
-  before(async () => {
-    t = await startHub({ BODY_LIMIT: '2kb' });
-    admin = (await adminToken(t)).token;
+  before(() => {
+    admin = t.admin.token;
   });
-  after(() => t.close());
 
   it('a body that is not JSON is 400 MALFORMED_JSON', async () => {
     const res = await t.http
@@ -71,8 +80,8 @@ describe('errors: one shape, stable codes, negotiated language, nothing internal
 
   it('an unexpected failure is 500 INTERNAL with nothing internal in the body', async () => {
     const broken = await startHub();
-    const token = (await adminToken(broken)).token;
-    await broken.hub.ctx.db.destroy(); // the database goes away under the server
+    const token = (await makeAdmin(broken)).token;
+    await dataSource(broken).destroy(); // the database goes away under the server
     try {
       const res = await broken.http
         .get('/api/v1/admin/merchants')
@@ -81,26 +90,23 @@ describe('errors: one shape, stable codes, negotiated language, nothing internal
         .expect(500);
       expect(res.body).to.deep.equal({ error: { code: 'INTERNAL', message: 'Bei uns ist ein Fehler aufgetreten.' } });
     } finally {
-      await broken.hub.ctx.db.initialize();
+      await dataSource(broken).initialize();
       await broken.close();
     }
   });
 
   it('no token and no password ever reach the logs', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
-    const hub = await createServer(testConfig(), { logger: pino({ level: 'trace' }, sink) });
-    const port = await hub.listen(0);
-    const local: TestHub = {
-      hub,
-      port,
-      url: `http://127.0.0.1:${port}`,
-      http: (await import('supertest')).default(`http://127.0.0.1:${port}`),
-      close: () => hub.close(),
-    };
+    const sink = new Writable({
+      write: (chunk, _enc, cb) => {
+        lines.push(String(chunk));
+        cb();
+      },
+    });
+    const local = await listening(await createServer(testConfig(), { logger: pino({ level: 'trace' }, sink) }));
     try {
-      const adm = (await adminToken(local)).token;
-      const m = await createTenant(local, adm, 1);
+      // Through the API: the password travels in a user creation and a login.
+      const m = await createTenantThroughApi(local, (await makeAdmin(local)).token, 1);
       const d = await pairDevice(local, m);
       await local.http.get(`/api/v1/store/loyalty/session?token=${d.token}`).set(bearer(d.token)).expect(200);
       await local.http.post('/api/v1/auth/login').send({ email: 'x@example.com', password: PASSWORD }).expect(401);

@@ -1,15 +1,11 @@
 import { expect } from 'chai';
-import { adminToken, bearer, startHub, type TestHub } from '../helpers';
+import { bearer, suite } from '../helpers';
 
 /** Express paths (`/:device_id`) in OpenAPI form (`/{device_id}`). */
 const toOpenApi = (p: string) => p.replace(/:(\w+)/g, '{$1}');
 
 describe('operations: health, readiness, metrics, OpenAPI', () => {
-  let t: TestHub;
-  before(async () => {
-    t = await startHub();
-  });
-  after(() => t.close());
+  const t = suite();
 
   it('/healthz and /readyz answer', async () => {
     expect((await t.http.get('/healthz').expect(200)).body).to.deep.equal({ status: 'ok' });
@@ -17,8 +13,7 @@ describe('operations: health, readiness, metrics, OpenAPI', () => {
   });
 
   it('/metrics counts requests by route template and status', async () => {
-    const admin = (await adminToken(t)).token;
-    await t.http.get('/api/v1/admin/merchants/424242').set(bearer(admin)).expect(404);
+    await t.http.get('/api/v1/admin/merchants/424242').set(bearer(t.admin.token)).expect(404);
     const text = (
       await t.http
         .get('/metrics')

@@ -2,32 +2,18 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describeDatabase } from '../../src/db/open';
-import { TerminalDevice } from '../../src/devices/entities';
-import {
-  adminToken,
-  createTenant,
-  DATABASE_URL,
-  pairDevice,
-  REDIS_URL,
-  startHub,
-  tempDir,
-  type TestHub,
-} from '../helpers';
+import { DATABASE_URL, deviceRow, makeTenant, pairDevice, REDIS_URL, suite, tempDir } from '../helpers';
 import { dashboardSocket } from '../socket-helpers';
 
 const run = promisify(execFile);
 
 describe('npm run job:expiry: the scan once, on demand', function () {
   this.timeout(60_000);
-  let t: TestHub;
   const dataDir = tempDir();
-  before(async () => {
-    t = await startHub({ DATA_DIR: dataDir });
-  });
-  after(() => t.close());
+  const t = suite({ DATA_DIR: dataDir });
 
   it('flags the devices in the window, prints them, and with Redis tells the live dashboards', async () => {
-    const m = await createTenant(t, (await adminToken(t)).token, 1);
+    const m = await makeTenant(t, 1);
     const d = await pairDevice(t, m);
     const dash = dashboardSocket(t.url, m.merchantToken);
     await dash.connected();
@@ -46,9 +32,7 @@ describe('npm run job:expiry: the scan once, on demand', function () {
       expect(flaggedLine).to.match(/^Flagged \d+ device\(s\) expiring within 400 days: /);
       const ids = /: ([\d, ]+)\./.exec(first.stdout)![1].split(', ').map(Number);
       expect(ids).to.include(d.id);
-      expect(
-        (await t.hub.ctx.db.getRepository(TerminalDevice).findOneByOrFail({ id: d.id })).expiryWarnedAt,
-      ).to.be.instanceOf(Date);
+      expect((await deviceRow(t, d.id)).expiryWarnedAt).to.be.instanceOf(Date);
       if (REDIS_URL)
         expect(
           (await dash.next('device:expiring', (p) => p.device.id === d.id, 3000)).payload.device.expiring_soon,

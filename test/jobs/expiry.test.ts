@@ -2,62 +2,59 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { TerminalDevice } from '../../src/devices/entities';
 import {
-  adminToken,
   bearer,
-  createTenant,
+  dataSource,
+  deviceRow,
+  insertDevice,
+  makeTenant,
   pairDevice,
   sleep,
-  startHub,
+  suite,
+  updateDeviceRow,
   waitFor,
   type Tenant,
-  type TestHub,
 } from '../helpers';
-import { dashboardSocket, deviceSocket, type TestSocket } from '../socket-helpers';
+import { closedAfterEach, dashboardSocket, deviceSocket } from '../socket-helpers';
 
 const BASE = '/api/v1/merchants/loyalty/devices';
 const DAY = 86_400_000;
 
 describe('expiry job: flags devices nearing expiry, once per token', function () {
   this.timeout(60_000);
-  let t: TestHub;
+  // Every second, a 60-day window, and tokens that live 40 days: every new device is inside the window.
+  const t = suite({ DEVICE_TOKEN_TTL: '40d', EXPIRY_WARNING_DAYS: '60', EXPIRY_SCAN_CRON: '* * * * * *' });
+  const track = closedAfterEach();
   let m: Tenant;
-  const sockets: TestSocket[] = [];
   before(async () => {
-    // Every second, a 60-day window, and tokens that live 40 days: every new device is inside the window.
-    t = await startHub({ DEVICE_TOKEN_TTL: '40d', EXPIRY_WARNING_DAYS: '60', EXPIRY_SCAN_CRON: '* * * * * *' });
-    m = await createTenant(t, (await adminToken(t)).token, 1);
+    m = await makeTenant(t, 1);
   });
-  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
-  after(() => t.close());
 
-  const row = (id: number) => t.hub.ctx.db.getRepository(TerminalDevice).findOneByOrFail({ id });
+  const row = (id: number) => deviceRow(t, id);
   /** Moves a device's expiry (and creation, to keep the CHECK) — setting up a device paired long ago. */
-  const setExpiry = async (id: number, expiresAt: Date) =>
-    t.hub.ctx.db
-      .getRepository(TerminalDevice)
-      .update({ id }, { createdAt: new Date(expiresAt.getTime() - 365 * DAY), expiresAt, expiryWarnedAt: null });
+  const setExpiry = (id: number, expiresAt: Date) =>
+    updateDeviceRow(t, id, { createdAt: new Date(expiresAt.getTime() - 365 * DAY), expiresAt, expiryWarnedAt: null });
 
   it('flags a device in the window at the next tick, tells the dashboard and the device, and only once', async () => {
-    const other = await createTenant(t, (await adminToken(t)).token, 1);
-    const outsider = dashboardSocket(t.url, other.merchantToken);
-    const dash = dashboardSocket(t.url, m.merchantToken);
-    sockets.push(outsider, dash);
+    const other = await makeTenant(t, 1);
+    const outsider = track(dashboardSocket(t.url, other.merchantToken));
+    const dash = track(dashboardSocket(t.url, m.merchantToken));
     await Promise.all([dash.connected(), outsider.connected()]);
 
     const inWindow = await pairDevice(t, m, 0, 'Soon');
-    const far = await pairDevice(t, m, 0, 'Far');
-    const revoked = await pairDevice(t, m, 0, 'Revoked');
-    const expired = await pairDevice(t, m, 0, 'Expired');
-    await setExpiry(far.id, new Date(Date.now() + 90 * DAY));
-    await setExpiry(revoked.id, new Date(Date.now() + 90 * DAY)); // unflag it, in case a tick came first
-    await t.http.post(`${BASE}/${revoked.id}/revoke`).set(bearer(m.merchantToken)).send({}).expect(200);
-    await setExpiry(revoked.id, new Date(Date.now() + 20 * DAY)); // revoked, and within the window
-    await setExpiry(expired.id, new Date(Date.now() - DAY));
+    // Inserted as they are (paired through the API they would sit in the window until moved, and a tick may come).
+    const far = { id: await insertDevice(t, m, { label: 'Far', expiresAt: new Date(Date.now() + 90 * DAY) }) };
+    const revoked = {
+      id: await insertDevice(t, m, {
+        label: 'Revoked',
+        expiresAt: new Date(Date.now() + 20 * DAY), // within the window, but revoked
+        revokedAt: new Date(),
+      }),
+    };
+    const expired = { id: await insertDevice(t, m, { label: 'Expired', expiresAt: new Date(Date.now() - DAY) }) };
     // A tablet paired long ago and connected now, whose expiry then comes within the window.
     const old = await pairDevice(t, m, 0, 'Old tablet');
     await setExpiry(old.id, new Date(Date.now() + 90 * DAY));
-    const tablet = deviceSocket(t.url, old.token);
-    sockets.push(tablet);
+    const tablet = track(deviceSocket(t.url, old.token));
     await tablet.connected();
     const oldExpiry = new Date(Date.now() + 40 * DAY);
     await setExpiry(old.id, oldExpiry);
@@ -78,9 +75,10 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
     expect((await row(inWindow.id)).expiryWarnedAt!.getTime()).to.equal(warnedAt!.getTime());
     for (const id of [far.id, revoked.id, expired.id])
       expect((await row(id)).expiryWarnedAt, `device ${id}`).to.equal(null);
+    const never = [far.id, revoked.id, expired.id];
     expect(
-      dash.events.filter((e) => e.name === 'device:expiring').map((e) => e.payload.device.id),
-    ).to.not.include.members([far.id, revoked.id, expired.id]);
+      dash.events.filter((e) => e.name === 'device:expiring' && never.includes(e.payload.device.id)),
+    ).to.deep.equal([]);
     expect(outsider.events.filter((e) => e.name === 'device:expiring')).to.have.length(0);
 
     const listed = (await t.http.get(BASE).set(bearer(m.merchantToken)).expect(200)).body.items;
@@ -92,8 +90,7 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
 
   it('reissue renews the device: old token refused and its socket dropped, new token works, same id, flagged anew', async () => {
     const d = await pairDevice(t, m, 0, 'Renewed');
-    const old = deviceSocket(t.url, d.token);
-    sockets.push(old);
+    const old = track(deviceSocket(t.url, d.token));
     await old.connected();
     const firstWarning = (await waitFor(async () => (await row(d.id)).expiryWarnedAt, 3000))!;
 
@@ -108,9 +105,7 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
       (await t.http.get('/api/v1/store/loyalty/session').set(bearer(d.token)).expect(401)).body.error.code,
     ).to.equal('INVALID_TOKEN');
     await t.http.get('/api/v1/store/loyalty/session').set(bearer(res.body.pairing.auth_token)).expect(200);
-    const fresh = deviceSocket(t.url, res.body.pairing.auth_token);
-    sockets.push(fresh);
-    await fresh.connected();
+    await track(deviceSocket(t.url, res.body.pairing.auth_token)).connected();
     // The new token's expiry is also within the window: a later tick flags it again (once per token).
     await waitFor(async () => ((await row(d.id)).expiryWarnedAt?.getTime() ?? 0) > firstWarning.getTime(), 3000);
     const all = (await t.http.get(BASE).set(bearer(m.merchantToken)).expect(200)).body.items.filter(
@@ -124,28 +119,25 @@ describe('expiry job: flags devices nearing expiry, once per token', function ()
 // Its own block: on a shared MariaDB, the every-second hub above must be closed before this one counts.
 describe('expiry job: paging', function () {
   this.timeout(60_000);
+  const s = suite({ EXPIRY_WARNING_DAYS: '60', EXPIRY_SCAN_CRON: '0 0 1 1 *' });
+
   it('works in pages: flags every one of 1,100 devices in one run', async () => {
-    const s = await startHub({ EXPIRY_WARNING_DAYS: '60', EXPIRY_SCAN_CRON: '0 0 1 1 *' });
-    try {
-      const tenant = await createTenant(s, (await adminToken(s)).token, 1);
-      const now = new Date();
-      const rows = Array.from({ length: 1100 }, (_, i) => ({
-        merchantId: tenant.merchantId,
-        storeId: tenant.stores[0].id,
-        label: `bulk ${i}`,
-        jti: randomUUID(),
-        expiresAt: new Date(now.getTime() + (i % 2 ? 10 : 90) * DAY),
-        createdAt: now,
-        updatedAt: now,
-      }));
-      const repo = s.hub.ctx.db.getRepository(TerminalDevice);
-      for (let i = 0; i < rows.length; i += 200) await repo.insert(rows.slice(i, i + 200));
-      const ours = new Set((await repo.findBy({ merchantId: tenant.merchantId })).map((d) => d.id));
-      const flagged = (await s.hub.jobs.runExpiryScan()).filter((id) => ours.has(id));
-      expect(flagged).to.have.length(550);
-      expect((await s.hub.jobs.runExpiryScan()).filter((id) => ours.has(id))).to.have.length(0);
-    } finally {
-      await s.close();
-    }
+    const tenant = await makeTenant(s, 1);
+    const now = new Date();
+    const rows = Array.from({ length: 1100 }, (_, i) => ({
+      merchantId: tenant.merchantId,
+      storeId: tenant.stores[0].id,
+      label: `bulk ${i}`,
+      jti: randomUUID(),
+      expiresAt: new Date(now.getTime() + (i % 2 ? 10 : 90) * DAY),
+      createdAt: now,
+      updatedAt: now,
+    }));
+    const repo = dataSource(s).getRepository(TerminalDevice);
+    for (let i = 0; i < rows.length; i += 200) await repo.insert(rows.slice(i, i + 200));
+    const ours = new Set((await repo.findBy({ merchantId: tenant.merchantId })).map((d) => d.id));
+    const flagged = (await s.hub.jobs.runExpiryScan()).filter((id) => ours.has(id));
+    expect(flagged).to.have.length(550);
+    expect((await s.hub.jobs.runExpiryScan()).filter((id) => ours.has(id))).to.have.length(0);
   });
 });

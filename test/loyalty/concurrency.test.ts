@@ -1,20 +1,18 @@
 import { expect } from 'chai';
-import { adminToken, bearer, createTenant, pairDevice, startHub, type Tenant, type TestHub } from '../helpers';
+import { bearer, makeTenant, pairDevice, suite, type Tenant } from '../helpers';
 import { enrol, storeApi } from './helpers';
 
 describe('store loyalty API: concurrent writes', () => {
-  let t: TestHub;
+  const t = suite();
   let tenant: Tenant;
   before(async () => {
-    t = await startHub();
-    tenant = await createTenant(t, (await adminToken(t)).token, 2);
+    tenant = await makeTenant(t, 2);
     await t.http
       .put('/api/v1/merchants/loyalty/program')
       .set(bearer(tenant.merchantToken))
       .send({ stamps_required: 3, reward_label: 'Croissant' })
       .expect(200);
   });
-  after(() => t.close());
 
   it('50 concurrent stamps from several paired tablets in two stores all count: exactly 50', async () => {
     const tablets = [];
@@ -54,7 +52,7 @@ describe('store loyalty API: concurrent writes', () => {
   });
 
   it('concurrent program changes by one merchant all succeed, the first time and after; one of them wins', async () => {
-    const other = await createTenant(t, (await adminToken(t)).token, 1);
+    const other = await makeTenant(t, 1);
     for (let round = 0; round < 3; round++) {
       const bodies = Array.from({ length: 6 }, (_, i) => ({
         stamps_required: i + 2,

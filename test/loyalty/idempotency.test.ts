@@ -1,19 +1,15 @@
 import { expect } from 'chai';
-import { adminToken, bearer, createTenant, pairDevice, startHub, type Tenant, type TestHub } from '../helpers';
+import { bearer, loyaltyService, makeTenant, pairDevice, suite, type Tenant } from '../helpers';
 import { enrol, newKey, storeApi, type StoreApi } from './helpers';
 
 describe('store loyalty API: Idempotency-Key', () => {
-  let t: TestHub;
-  let admin: string;
+  const t = suite();
   let tenant: Tenant;
   let api: StoreApi;
   before(async () => {
-    t = await startHub();
-    admin = (await adminToken(t)).token;
-    tenant = await createTenant(t, admin, 2);
+    tenant = await makeTenant(t, 2);
     api = storeApi(t, (await pairDevice(t, tenant, 0)).token);
   });
-  after(() => t.close());
 
   const card = async (number: string) => (await api.get(`/cards/${number}`).expect(200)).body;
   const transactionCount = async (a = api) => (await a.get('/transactions?limit=100').expect(200)).body.items.length;
@@ -109,10 +105,10 @@ describe('store loyalty API: Idempotency-Key', () => {
     const number = await enrol(api);
     const key = newKey();
     const first = await api.post(`/cards/${number}/stamps`, { count: 1 }, key).expect(201);
-    await t.hub.ctx.loyalty.purgeIdempotencyKeys(new Date(Date.now() + 23 * 3_600_000));
+    await loyaltyService(t).purgeIdempotencyKeys(new Date(Date.now() + 23 * 3_600_000));
     expect((await api.post(`/cards/${number}/stamps`, { count: 1 }, key).expect(201)).text).to.equal(first.text);
     expect((await card(number)).stamps).to.equal(1);
-    expect(await t.hub.ctx.loyalty.purgeIdempotencyKeys(new Date(Date.now() + 24 * 3_600_000 + 60_000))).to.be.at.least(
+    expect(await loyaltyService(t).purgeIdempotencyKeys(new Date(Date.now() + 24 * 3_600_000 + 60_000))).to.be.at.least(
       1,
     );
     const again = await api.post(`/cards/${number}/stamps`, { count: 1 }, key).expect(201);

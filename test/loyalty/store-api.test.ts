@@ -1,32 +1,17 @@
 import { expect } from 'chai';
-import {
-  adminToken,
-  bearer,
-  createTenant,
-  pairDevice,
-  startHub,
-  staffToken,
-  uniq,
-  type Tenant,
-  type TestHub,
-} from '../helpers';
+import { bearer, makeStaff, makeTenant, pairDevice, suite, uniq, type Tenant } from '../helpers';
 import { enrol, storeApi } from './helpers';
 
 describe('store loyalty API: program, cards, stamps, rewards, transactions', () => {
-  let t: TestHub;
+  const t = suite();
   let admin: string;
-  before(async () => {
-    t = await startHub();
-    admin = (await adminToken(t)).token;
+  before(() => {
+    admin = t.admin.token;
   });
-  after(() => t.close());
-
-  const userId = async (token: string): Promise<number> =>
-    (await t.http.get('/api/v1/auth/me').set(bearer(token)).expect(200)).body.user.id;
 
   describe('session and program', () => {
     it('a device sees itself, its store, its merchant and the default program', async () => {
-      const tenant = await createTenant(t, admin, 2);
+      const tenant = await makeTenant(t, 2);
       const device = await pairDevice(t, tenant, 1);
       const res = await storeApi(t, device.token).get('/session').expect(200);
       expect(res.body).to.deep.equal({
@@ -38,16 +23,16 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
     });
 
     it('a store staff user names its store with X-Store-Code (any case)', async () => {
-      const tenant = await createTenant(t, admin, 2);
-      const staff = await staffToken(t, admin, tenant, [tenant.stores[0].id]);
-      const res = await storeApi(t, staff, tenant.stores[0].code.toLowerCase()).get('/session').expect(200);
-      expect(res.body.principal).to.deep.equal({ kind: 'user', id: await userId(staff) });
+      const tenant = await makeTenant(t, 2);
+      const staff = await makeStaff(t, tenant, [tenant.stores[0].id]);
+      const res = await storeApi(t, staff.token, tenant.stores[0].code.toLowerCase()).get('/session').expect(200);
+      expect(res.body.principal).to.deep.equal({ kind: 'user', id: staff.id });
       expect(res.body.store.id).to.equal(tenant.stores[0].id);
     });
 
     it('a merchant sets its program; tablets of its stores see it, other merchants keep the default', async () => {
-      const tenant = await createTenant(t, admin, 1);
-      const other = await createTenant(t, admin, 1);
+      const tenant = await makeTenant(t, 1);
+      const other = await makeTenant(t, 1);
       const device = await pairDevice(t, tenant);
       const set = await t.http
         .put('/api/v1/merchants/loyalty/program')
@@ -76,7 +61,7 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
     });
 
     it("an admin reads and sets a merchant's program on its behalf; unknown merchant is 404", async () => {
-      const tenant = await createTenant(t, admin, 1);
+      const tenant = await makeTenant(t, 1);
       const path = `/api/v1/admin/merchants/${tenant.merchantId}/loyalty/program`;
       expect((await t.http.get(path).set(bearer(admin)).expect(200)).body.is_default).to.equal(true);
       await t.http.put(path).set(bearer(admin)).send({ stamps_required: 3, reward_label: 'Muffin' }).expect(200);
@@ -92,8 +77,8 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
     });
 
     it('only merchant users (and admins on behalf) set a program; bad values are 400 naming the fields', async () => {
-      const tenant = await createTenant(t, admin, 1);
-      const staff = await staffToken(t, admin, tenant, [tenant.stores[0].id]);
+      const tenant = await makeTenant(t, 1);
+      const staff = (await makeStaff(t, tenant, [tenant.stores[0].id])).token;
       const device = await pairDevice(t, tenant);
       const body = { stamps_required: 2, reward_label: 'Sneaky' };
       for (const token of [staff, device.token, admin]) {
@@ -129,7 +114,7 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
   describe('cards', () => {
     let tenant: Tenant;
     before(async () => {
-      tenant = await createTenant(t, admin, 2);
+      tenant = await makeTenant(t, 2);
     });
 
     it('enrols a card with a generated 12-digit number, which the lookup finds', async () => {
@@ -161,7 +146,7 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       await storeApi(t, tenant.merchantToken, tenant.stores[1].code)
         .post('/cards', { card_number: number })
         .expect(409);
-      const other = await createTenant(t, admin, 1);
+      const other = await makeTenant(t, 1);
       const otherApi = storeApi(t, (await pairDevice(t, other)).token);
       await otherApi.post('/cards', { card_number: number }).expect(201);
       await otherApi.post(`/cards/${number}/stamps`, { count: 4 }).expect(201);
@@ -176,7 +161,7 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
       expect(stamped.body.card.stamps).to.equal(2);
       expect(stamped.body.transaction.store_id).to.equal(tenant.stores[1].id);
 
-      const other = await createTenant(t, admin, 1);
+      const other = await makeTenant(t, 1);
       const outsiders = [
         storeApi(t, (await pairDevice(t, other)).token),
         storeApi(t, other.merchantToken, other.stores[0].code),
@@ -201,7 +186,7 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
 
   describe('stamps and rewards', () => {
     it('stamps add up; redeem spends stamps_required for one reward, then 409 INSUFFICIENT_STAMPS without going negative', async () => {
-      const tenant = await createTenant(t, admin, 1);
+      const tenant = await makeTenant(t, 1);
       await t.http
         .put('/api/v1/merchants/loyalty/program')
         .set(bearer(tenant.merchantToken))
@@ -226,7 +211,7 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
     });
 
     it('a smaller stamps_required applies to the next redemption; stamps already earned stay', async () => {
-      const tenant = await createTenant(t, admin, 1);
+      const tenant = await makeTenant(t, 1);
       const api = storeApi(t, (await pairDevice(t, tenant)).token);
       const number = await enrol(api);
       await api.post(`/cards/${number}/stamps`, { count: 4 }).expect(201);
@@ -245,10 +230,9 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
 
   describe('transactions and the principal of record', () => {
     it("lists this store's transactions newest first, with the device and the user who paired it", async () => {
-      const tenant = await createTenant(t, admin, 2);
+      const tenant = await makeTenant(t, 2);
       const device = await pairDevice(t, tenant, 0);
-      const staff = await staffToken(t, admin, tenant, [tenant.stores[0].id, tenant.stores[1].id]);
-      const staffId = await userId(staff);
+      const { token: staff, id: staffId } = await makeStaff(t, tenant, [tenant.stores[0].id, tenant.stores[1].id]);
       const tablet = storeApi(t, device.token);
       const counter = storeApi(t, staff, tenant.stores[0].code);
       const number = await enrol(tablet);
@@ -283,21 +267,21 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
     let tenant: Tenant;
     let number: string;
     before(async () => {
-      tenant = await createTenant(t, admin, 2);
+      tenant = await makeTenant(t, 2);
       number = await enrol(storeApi(t, tenant.merchantToken, tenant.stores[0].code));
     });
     const stamps = async () =>
       (await storeApi(t, tenant.merchantToken, tenant.stores[0].code).get(`/cards/${number}`).expect(200)).body.stamps;
 
     it("store staff of another store get 403; another merchant's store is 404; nothing is stamped", async () => {
-      const staff1 = await staffToken(t, admin, tenant, [tenant.stores[1].id]);
+      const staff1 = (await makeStaff(t, tenant, [tenant.stores[1].id])).token;
       const res = await storeApi(t, staff1, tenant.stores[0].code)
         .post(`/cards/${number}/stamps`, { count: 1 })
         .expect(403);
       expect(res.body.error.code).to.equal('FORBIDDEN');
       await storeApi(t, staff1, tenant.stores[0].code).get('/transactions').expect(403);
-      const other = await createTenant(t, admin, 1);
-      for (const token of [other.merchantToken, await staffToken(t, admin, other, [other.stores[0].id])]) {
+      const other = await makeTenant(t, 1);
+      for (const token of [other.merchantToken, (await makeStaff(t, other, [other.stores[0].id])).token]) {
         expect(
           (await storeApi(t, token, tenant.stores[0].code).post(`/cards/${number}/stamps`, { count: 1 }).expect(404))
             .body.error.code,
@@ -348,7 +332,7 @@ describe('store loyalty API: program, cards, stamps, rewards, transactions', () 
     let api: ReturnType<typeof storeApi>;
     let number: string;
     before(async () => {
-      const tenant = await createTenant(t, admin, 1);
+      const tenant = await makeTenant(t, 1);
       api = storeApi(t, (await pairDevice(t, tenant)).token);
       number = await enrol(api);
     });

@@ -1,32 +1,18 @@
 import { expect } from 'chai';
-import { TerminalDevice } from '../../src/devices/entities';
-import {
-  adminToken,
-  bearer,
-  createTenant,
-  pairDevice,
-  sleep,
-  staffToken,
-  startHub,
-  type Tenant,
-  type TestHub,
-} from '../helpers';
-import { dashboardSocket, deviceSocket, refusal, TestSocket } from '../socket-helpers';
+import { bearer, deviceRow, eventBus, makeStaff, makeTenant, pairDevice, sleep, suite, type Tenant } from '../helpers';
+import { closedAfterEach, dashboardSocket, deviceSocket, refusal, TestSocket } from '../socket-helpers';
 
 describe('realtime /dashboard', () => {
-  let t: TestHub;
+  const t = suite();
+  const track = closedAfterEach();
+  const open = (s: TestSocket) => track(s).connected();
   let admin: string;
   let a: Tenant;
   let b: Tenant;
-  const sockets: TestSocket[] = [];
-  const open = async (s: TestSocket) => (sockets.push(s), s.connected());
   before(async () => {
-    t = await startHub();
-    admin = (await adminToken(t)).token;
-    [a, b] = [await createTenant(t, admin, 2), await createTenant(t, admin, 1)];
+    admin = t.admin.token;
+    [a, b] = [await makeTenant(t, 2), await makeTenant(t, 1)];
   });
-  afterEach(() => sockets.splice(0).forEach((s) => s.close()));
-  after(() => t.close());
 
   it('refuses no token, device tokens and store staff', async () => {
     expect((await refusal(new TestSocket(t.url, '/dashboard'))).message).to.equal('UNAUTHENTICATED');
@@ -35,8 +21,8 @@ describe('realtime /dashboard', () => {
       code: 'FORBIDDEN',
       message: 'You are not allowed to do this.',
     });
-    const staff = await staffToken(t, admin, a, [a.stores[0].id]);
-    expect((await refusal(dashboardSocket(t.url, staff))).message).to.equal('FORBIDDEN');
+    const staff = await makeStaff(t, a, [a.stores[0].id]);
+    expect((await refusal(dashboardSocket(t.url, staff.token))).message).to.equal('FORBIDDEN');
   });
 
   it("a merchant's dashboard hears each event with the full Device, and never another merchant's", async () => {
@@ -67,8 +53,7 @@ describe('realtime /dashboard', () => {
     });
 
     // the expiry job publishes this domain event; the dashboard and the tablet both hear it
-    const row = await t.hub.ctx.db.getRepository(TerminalDevice).findOneByOrFail({ id: paired.id });
-    t.hub.ctx.events.emit('device.expiring', { device: row });
+    eventBus(t).emit('device.expiring', { device: await deviceRow(t, paired.id) });
     expect((await mine.next('device:expiring', (p) => p.device.id === paired.id)).payload.device).to.include({
       id: paired.id,
       online: true,

@@ -1,18 +1,16 @@
 import { expect } from 'chai';
-import { adminToken, bearer, createTenant, PASSWORD, startHub, staffToken, uniq, type TestHub } from '../helpers';
+import { bearer, createTenantThroughApi, makeStaff, makeTenant, PASSWORD, suite, uniq } from '../helpers';
 
 describe('tenancy: login, admin endpoints, merchant scoping', () => {
-  let t: TestHub;
+  const t = suite();
   let admin: string;
-  before(async () => {
-    t = await startHub();
-    admin = (await adminToken(t)).token;
+  before(() => {
+    admin = t.admin.token;
   });
-  after(() => t.close());
 
   it('an admin creates a merchant, a store and a merchant user, who logs in and lists only its stores', async () => {
-    const a = await createTenant(t, admin, 2);
-    const b = await createTenant(t, admin, 1);
+    const a = await createTenantThroughApi(t, admin, 2);
+    const b = await createTenantThroughApi(t, admin, 1);
     const res = await t.http.get('/api/v1/merchants/stores').set(bearer(a.merchantToken)).expect(200);
     expect(res.body.items.map((s: { id: number }) => s.id)).to.deep.equal(a.stores.map((s) => s.id));
     expect(res.body.items.map((s: { merchant_id: number }) => s.merchant_id)).to.deep.equal([
@@ -26,7 +24,7 @@ describe('tenancy: login, admin endpoints, merchant scoping', () => {
 
   it('login answers a token and the user; /auth/me returns the same user', async () => {
     const email = `${uniq('m-')}@Example.com`;
-    const tenant = await createTenant(t, admin, 1);
+    const tenant = await makeTenant(t, 1);
     await t.http
       .post(`/api/v1/admin/merchants/${tenant.merchantId}/users`)
       .set(bearer(admin))
@@ -47,23 +45,23 @@ describe('tenancy: login, admin endpoints, merchant scoping', () => {
   });
 
   it('an unknown email and a wrong password get the same INVALID_CREDENTIALS answer', async () => {
-    const tenant = await createTenant(t, admin, 1);
+    const tenant = await makeTenant(t, 1);
     const unknown = await t.http
       .post('/api/v1/auth/login')
       .send({ email: 'nobody@example.com', password: 'whatever-password' })
       .expect(401);
     expect(unknown.body.error.code).to.equal('INVALID_CREDENTIALS');
-    const users = await t.hub.ctx.tenancy.listUsers(tenant.merchantId, { limit: 10, offset: 0 });
+    await t.http.post('/api/v1/auth/login').send({ email: tenant.merchant.email, password: PASSWORD }).expect(200);
     const wrong = await t.http
       .post('/api/v1/auth/login')
-      .send({ email: users.items[0].user.email, password: 'wrong-password!' })
+      .send({ email: tenant.merchant.email, password: 'wrong-password!' })
       .expect(401);
     expect(wrong.body).to.deep.equal(unknown.body);
   });
 
   it('store staff see their assigned stores only, and cannot use admin or device routes', async () => {
-    const tenant = await createTenant(t, admin, 3);
-    const staff = await staffToken(t, admin, tenant, [tenant.stores[1].id]);
+    const tenant = await makeTenant(t, 3);
+    const staff = (await makeStaff(t, tenant, [tenant.stores[1].id])).token;
     const res = await t.http.get('/api/v1/merchants/stores').set(bearer(staff)).expect(200);
     expect(res.body.items.map((s: { id: number }) => s.id)).to.deep.equal([tenant.stores[1].id]);
     expect((await t.http.get('/api/v1/admin/merchants').set(bearer(staff)).expect(403)).body.error.code).to.equal(
@@ -75,7 +73,7 @@ describe('tenancy: login, admin endpoints, merchant scoping', () => {
   });
 
   it('merchant users cannot reach the admin endpoints', async () => {
-    const tenant = await createTenant(t, admin, 1);
+    const tenant = await makeTenant(t, 1);
     const res = await t.http
       .post('/api/v1/admin/merchants')
       .set(bearer(tenant.merchantToken))
@@ -89,7 +87,7 @@ describe('tenancy: login, admin endpoints, merchant scoping', () => {
   });
 
   it('a duplicate store code or email is 409 CONFLICT and creates nothing', async () => {
-    const tenant = await createTenant(t, admin, 1);
+    const tenant = await makeTenant(t, 1);
     const dup = await t.http
       .post(`/api/v1/admin/merchants/${tenant.merchantId}/stores`)
       .set(bearer(admin))
@@ -117,8 +115,8 @@ describe('tenancy: login, admin endpoints, merchant scoping', () => {
   });
 
   it("a store_staff user cannot be assigned another merchant's store (404) and nothing is created", async () => {
-    const a = await createTenant(t, admin, 1);
-    const b = await createTenant(t, admin, 1);
+    const a = await makeTenant(t, 1);
+    const b = await makeTenant(t, 1);
     const email = `${uniq('s-')}@example.com`;
     const res = await t.http
       .post(`/api/v1/admin/merchants/${a.merchantId}/users`)
@@ -130,7 +128,7 @@ describe('tenancy: login, admin endpoints, merchant scoping', () => {
   });
 
   it('bad input is 400 VALIDATION_ERROR naming each bad field', async () => {
-    const tenant = await createTenant(t, admin, 1);
+    const tenant = await makeTenant(t, 1);
     const res = await t.http
       .post(`/api/v1/admin/merchants/${tenant.merchantId}/users`)
       .set(bearer(admin))
