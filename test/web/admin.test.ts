@@ -130,7 +130,7 @@ describe('pages: an admin acts on behalf of a merchant in a real browser', funct
     await page.getByLabel('Email').fill(owner);
     await page.getByLabel('Password').fill('short');
     await page.getByRole('button', { name: 'Add user' }).click();
-    await passwordField.getByText('must be at least 10 characters').waitFor();
+    await passwordField.getByText('must be 12 to 200 characters').waitFor();
     expect(await page.getByLabel('Password').getAttribute('aria-invalid')).to.equal('true');
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Add user' }).click();
