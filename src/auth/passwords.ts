@@ -38,7 +38,7 @@ class HashingGate {
   }
 }
 
-const gate = new HashingGate(HASHING_THREADS, 16);
+const gate = new HashingGate(HASHING_THREADS, 64);
 
 const scrypt = (password: string, salt: Buffer, keylen: number, opts: ScryptOptions) =>
   gate.run(
