@@ -127,7 +127,7 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
       for (const d of devices) expect(dash.about(d.id).filter((e) => e.name === 'device:offline')).to.have.length(1);
   });
 
-  it('a node stopped with SIGTERM announces its devices offline (server_shutdown) to dashboards on other nodes', async () => {
+  it('a node stopped with SIGTERM announces its devices offline (server_shutdown) to other nodes, flushes, exits 0', async () => {
     const dash = dashboardSocket(nodes.a.url, tenant.merchantToken);
     await open(dash);
     const { id, token } = await pairDevice(nodes.a, tenant);
@@ -138,5 +138,7 @@ describe('cluster: server processes sharing one database and one Redis (runs onl
     await stopped(nodes.c);
     expect(nodes.c.proc.exitCode).to.equal(0);
     expect(await online(nodes.a, id)).to.equal(false);
+    // Its pending last_seen was flushed on the way out (the tablet connected well within one LAST_SEEN_FLUSH_MS).
+    expect((await getDevice(nodes.a, tenant, id)).last_seen_at).to.not.equal(null);
   });
 });
