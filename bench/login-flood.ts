@@ -14,23 +14,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchMerchant, startBenchServer } from './harness';
 
-const PORT = 3900 + Math.floor(Math.random() * 90);
-const URL = `http://127.0.0.1:${PORT}`;
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench password 123' };
+let URL = '';
 const IN_FLIGHT = 64;
 const SAMPLES = 400;
 const CONCURRENCY = 4;
-
-async function api(method: string, p: string, token?: string, body?: unknown) {
-  const res = await fetch(URL + p, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
@@ -105,40 +94,11 @@ function flood() {
 }
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-'));
-  const server = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      TRUST_PROXY: 'loopback',
-      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-    detached: true,
-  });
+  const server = await startBenchServer({ TRUST_PROXY: 'loopback' });
+  URL = server.url;
+  const { api } = server;
   try {
-    for (let i = 0; ; i++) {
-      if ((await fetch(`${URL}/readyz`).catch(() => undefined))?.ok) break;
-      if (i > 200) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const admin = (await api('POST', '/api/v1/auth/login', undefined, ADMIN)).token;
-    const stamp = Date.now().toString(36);
-    const merchant = (await api('POST', '/api/v1/admin/merchants', admin, { name: `Flood ${stamp}` })).merchant;
-    const store = (
-      await api('POST', `/api/v1/admin/merchants/${merchant.id}/stores`, admin, { name: 'S', code: `FL-${stamp}` })
-    ).store;
-    const email = `flood-${stamp}@example.com`;
-    await api('POST', `/api/v1/admin/merchants/${merchant.id}/users`, admin, {
-      email,
-      password: ADMIN.password,
-      role: 'merchant',
-    });
-    const merchantToken = (await api('POST', '/api/v1/auth/login', undefined, { email, password: ADMIN.password }))
-      .token;
+    const { store, merchantToken } = await benchMerchant(api, 'Flood');
     const device = (
       await api('POST', '/api/v1/merchants/loyalty/devices', merchantToken, { store_id: store.id, label: 'Till' })
     ).pairing.auth_token as string;
@@ -172,7 +132,7 @@ async function main() {
     const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | ${db} | ${q50.toFixed(1)} / ${q99.toFixed(1)} ms | ${f50.toFixed(1)} / ${f99.toFixed(1)} ms | ${ratio.toFixed(2)} | ${answers} |\n`;
     fs.appendFileSync(path.join(__dirname, 'RESULTS.md'), row);
   } finally {
-    process.kill(-server.pid!, 'SIGTERM');
+    server.stop();
   }
 }
 

@@ -9,24 +9,10 @@
  * p99 latency and the ratio to /healthz, which has no auth and no database.
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
+import { benchMerchant, startBenchServer } from './harness';
 
-const PORT = 3900 + Math.floor(Math.random() * 90);
-const URL = `http://127.0.0.1:${PORT}`;
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench password 123' };
-
-async function api(method: string, p: string, token?: string, body?: unknown) {
-  const res = await fetch(URL + p, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-  return res.json();
-}
+let URL = '';
 
 function load(p: string, token?: string, seconds = 8) {
   return autocannon({
@@ -38,43 +24,11 @@ function load(p: string, token?: string, seconds = 8) {
 }
 
 async function main() {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-'));
-  const server = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
-    env: {
-      ...process.env,
-      PORT: String(PORT),
-      DATA_DIR: dataDir,
-      LOG_LEVEL: 'warn',
-      PAIRINGS_PER_MINUTE: '100000',
-      BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
-      BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-    detached: true,
-  });
+  const server = await startBenchServer({ PAIRINGS_PER_MINUTE: '100000' });
+  URL = server.url;
+  const { api } = server;
   try {
-    for (let i = 0; ; i++) {
-      if ((await fetch(`${URL}/readyz`).catch(() => undefined))?.ok) break;
-      if (i > 200) throw new Error('server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const admin = (await api('POST', '/api/v1/auth/login', undefined, ADMIN)).token;
-    const stamp = Date.now().toString(36);
-    const merchant = (await api('POST', '/api/v1/admin/merchants', admin, { name: `Bench ${stamp}` })).merchant;
-    const store = (
-      await api('POST', `/api/v1/admin/merchants/${merchant.id}/stores`, admin, {
-        name: 'Bench store',
-        code: `BENCH-${stamp}`,
-      })
-    ).store;
-    const email = `bench-${stamp}@example.com`;
-    await api('POST', `/api/v1/admin/merchants/${merchant.id}/users`, admin, {
-      email,
-      password: ADMIN.password,
-      role: 'merchant',
-    });
-    const merchantToken = (await api('POST', '/api/v1/auth/login', undefined, { email, password: ADMIN.password }))
-      .token;
+    const { store, merchantToken } = await benchMerchant(api, 'Bench');
     let deviceToken = '';
     for (let i = 0; i < 50; i++)
       deviceToken = (
@@ -113,7 +67,7 @@ async function main() {
       );
     }
   } finally {
-    process.kill(-server.pid!, 'SIGTERM');
+    server.stop();
   }
 }
 

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Keyring } from './auth/keyring';
 import { Tokens } from './auth/tokens';
 import type { Config } from './config';
-import type { AppContext } from './context';
+import type { AppContext, Services } from './context';
 import { openDatabase } from './db/open';
 import { DeviceService } from './devices/service';
 import { EventBus } from './events';
@@ -51,13 +51,12 @@ export async function createServer(
   const policy = new Policy(tenancy);
   const readiness: AppContext['readiness'] = [{ name: 'database', check: () => db.query('SELECT 1') }];
   if (redis) readiness.push({ name: 'redis', check: () => redis.cmd.ping() });
-  const ctx: AppContext = {
+  // What transports get: the services, never the database. The hub's own context adds the database and keyring.
+  const services: Services = {
     config,
-    db,
     logger,
     events,
     metrics,
-    keyring,
     tokens,
     tenancy,
     devices,
@@ -66,13 +65,14 @@ export async function createServer(
     limits: createLimits(config, redis?.cmd),
     readiness,
   };
+  const ctx: AppContext = { ...services, db, keyring };
 
-  const { app, mounts } = createApp(ctx);
+  const { app, mounts } = createApp(services);
   const httpServer = http.createServer(app);
   httpServer.keepAliveTimeout = 65_000;
   httpServer.headersTimeout = 66_000;
-  await realtime.attach(httpServer, ctx);
-  const jobs = startJobs(ctx, { schedule: opts.scheduleJobs, redis: redis?.cmd });
+  await realtime.attach(httpServer, services);
+  const jobs = startJobs(services, { schedule: opts.scheduleJobs, redis: redis?.cmd });
 
   let closed = false;
   return {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { io as connectSocket, type Socket } from 'socket.io-client';
 import { bearer, createTenant, pairDevice, PASSWORD, uniq, type TestHub } from '../helpers';
 import { adminUser, browserSuite, merchantUser, signIn } from './browser';
+import { tabletOnline as connectTablet } from '../socket-helpers';
 
 describe('pages: an admin acts on behalf of a merchant in a real browser', function () {
   this.timeout(60_000);
@@ -11,10 +11,10 @@ describe('pages: an admin acts on behalf of a merchant in a real browser', funct
   let admin: string;
   before(() => ({ t, admin } = suite));
 
-  const tabletOnline = (token: string) => {
-    const s = connectSocket(`${t.url}/devices`, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(s);
-    return new Promise<Socket>((resolve, reject) => s.once('session', () => resolve(s)).once('connect_error', reject));
+  const tabletOnline = async (token: string) => {
+    const { socket } = await connectTablet(t.url, token);
+    sockets.push(socket);
+    return socket;
   };
 
   it("picks a merchant, sees only its devices live, and pairs one on its behalf (recorded as the admin's act)", async () => {

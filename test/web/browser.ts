@@ -1,10 +1,8 @@
 import fs from 'node:fs';
-import jsQR from 'jsqr';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { PNG } from 'pngjs';
 import type { Socket } from 'socket.io-client';
 import { expect } from 'chai';
-import { adminToken, bearer, PASSWORD, startHub, uniq, type Tenant, type TestHub } from '../helpers';
+import { adminToken, bearer, makeAdmin, PASSWORD, startHub, uniq, type Tenant, type TestHub } from '../helpers';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -111,12 +109,8 @@ export function browserSuite(): BrowserSuite {
   return s;
 }
 
-/** A user of the given role with a known password (admins through the service, merchant users through the admin API). */
-export async function adminUser(t: TestHub): Promise<{ email: string; id: number }> {
-  const email = `${uniq('admin-')}@example.com`;
-  const { user } = await t.hub.ctx.tenancy.createUser(null, { email, password: PASSWORD, role: 'admin' });
-  return { email, id: user.id };
-}
+/** An admin with a known password (PASSWORD): the shared factory. */
+export const adminUser = makeAdmin;
 
 export async function merchantUser(t: TestHub, admin: string, tenant: Tenant): Promise<{ email: string }> {
   const email = `${uniq('owner-')}@example.com`;
@@ -137,12 +131,7 @@ export async function signIn(page: Page, baseUrl: string, email: string, landing
   await page.waitForURL(landing);
 }
 
-/** Decodes a QR code from PNG bytes. */
-export function decodeQr(png: Buffer): string | undefined {
-  const img = PNG.sync.read(png);
-  return jsQR(new Uint8ClampedArray(img.data.buffer, img.data.byteOffset, img.data.length), img.width, img.height)
-    ?.data;
-}
+export { decodeQr } from '../helpers';
 
 /** Everything a page holds that a script could read back: its DOM, its storage and its Alpine components' state. */
 export async function pageMemory(page: Page): Promise<string> {

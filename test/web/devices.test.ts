@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import { io as connectSocket, type Socket } from 'socket.io-client';
 import { bearer, createTenant, pairDevice, PASSWORD, uniq, type Tenant, type TestHub } from '../helpers';
 import { browserSuite, decodeQr, merchantUser, openPage, pageMemory, signIn } from './browser';
+import { tabletOnline as connectTablet } from '../socket-helpers';
 
 describe('pages: a merchant manages its devices in a real browser', function () {
   this.timeout(60_000);
@@ -31,10 +31,10 @@ describe('pages: a merchant manages its devices in a real browser', function () 
     page.locator('tr[data-device-id]').filter({ has: page.getByTestId('label').getByText(label, { exact: true }) });
   const devicesOf = async (tenant: Tenant) =>
     (await t.http.get('/api/v1/merchants/loyalty/devices').set(bearer(tenant.merchantToken)).expect(200)).body.items;
-  const tabletOnline = (token: string) => {
-    const s = connectSocket(`${t.url}/devices`, { auth: { token }, transports: ['websocket'], reconnection: false });
-    sockets.push(s);
-    return new Promise<Socket>((resolve, reject) => s.once('session', () => resolve(s)).once('connect_error', reject));
+  const tabletOnline = async (token: string) => {
+    const { socket } = await connectTablet(t.url, token);
+    sockets.push(socket);
+    return socket;
   };
   const isDeviceToken = async (token: string) => {
     try {
