@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Keyring } from './auth/keyring';
 import type { Tokens } from './auth/tokens';
+import type { CommandService } from './commands/service';
 import type { Config } from './config';
 import type { DeviceService } from './devices/service';
 import type { EventBus } from './events';
@@ -26,6 +27,7 @@ export interface Services {
   tenancy: TenancyService;
   devices: DeviceService;
   loyalty: LoyaltyService;
+  commands: CommandService;
   /** Readiness checks: the database, and Redis when configured. */
   readiness: Array<{ name: string; check: () => Promise<unknown> }>;
 }

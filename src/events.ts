@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { DeviceCommand } from './commands/entities';
 import type { TerminalDevice } from './devices/entities';
 import type { Logger } from './logger';
 
@@ -12,6 +13,10 @@ export interface DomainEventMap {
   'device.revoked': { device: TerminalDevice };
   'device.reissued': { device: TerminalDevice; previousJti: string };
   'device.expiring': { device: TerminalDevice };
+  /** A command was stored: realtime delivers it. */
+  'command.created': { command: DeviceCommand };
+  /** Any change of a command, its creation included. */
+  'command.updated': { command: DeviceCommand };
 }
 
 export class EventBus {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Keyring } from './auth/keyring';
 import { Tokens } from './auth/tokens';
+import { CommandService } from './commands/service';
 import type { Config } from './config';
 import type { AppContext, Services } from './context';
 import { openDatabase } from './db/open';
@@ -48,6 +49,9 @@ export async function createServer(
   const realtime = createRealtime(config, logger, redis);
   const devices = new DeviceService(db, tokens, events, config, realtime.presence, tenancy);
   const loyalty = new LoyaltyService(db);
+  const commands = new CommandService(db, events, devices);
+  // A revoked device's unfinished commands are canceled (each a `command.updated`).
+  events.on('device.revoked', ({ device }) => commands.cancelAllFor(device.id));
   const policy = new Policy(tenancy);
   const readiness: AppContext['readiness'] = [{ name: 'database', check: () => db.query('SELECT 1') }];
   if (redis) readiness.push({ name: 'redis', check: () => redis.cmd.ping() });
@@ -61,6 +65,7 @@ export async function createServer(
     tenancy,
     devices,
     loyalty,
+    commands,
     policy,
     limits: createLimits(config, redis?.cmd),
     readiness,

@@ -1,3 +1,4 @@
+import { DeviceCommand } from '../commands/entities';
 import { TerminalDevice } from '../devices/entities';
 import { IdempotencyKey, LoyaltyCard, LoyaltyProgram, LoyaltyTransaction } from '../loyalty/entities';
 import { Merchant, Store, User, UserStore } from '../tenancy/entities';
@@ -12,4 +13,5 @@ export const entities = [
   LoyaltyCard,
   LoyaltyTransaction,
   IdempotencyKey,
+  DeviceCommand,
 ];

@@ -15,7 +15,7 @@ import {
   revokeBody,
 } from './schemas';
 
-const PORTALS = {
+export const DEVICE_PORTALS = {
   merchant: {
     base: '/api/v1/merchants/loyalty/devices',
     tag: 'devices (merchant portal)',
@@ -39,7 +39,7 @@ const notFound = { NOT_FOUND: "Unknown device, store or merchant, or another mer
  * merchant in the path (recording the admin as the actor). The policy decides which merchant a call acts on.
  */
 export function deviceRoutes({ devices, policy, config, limits }: Services, portal: Portal): Route[] {
-  const { base, tag, who } = PORTALS[portal];
+  const { base, tag, who } = DEVICE_PORTALS[portal];
   const roles = [portal];
   const present = (v: Parameters<typeof presentDevice>[0]) => presentDevice(v, config.expiryWarningDays);
   const merchantOf = (principal: Parameters<typeof policy.portalMerchant>[0], id: number | undefined) =>

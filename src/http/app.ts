@@ -1,6 +1,7 @@
 import express, { type Express, type Request, type RequestHandler, Router } from 'express';
 import helmet from 'helmet';
 import pinoHttp from 'pino-http';
+import { commandRoutes } from '../commands/routes';
 import type { Services } from '../context';
 import { toAppError, validationError } from '../errors';
 import { deviceRoutes } from '../devices/routes';
@@ -30,6 +31,8 @@ export function apiRoutes(services: Services, openapi: () => object = () => ({})
     ...programRoutes(services, 'merchant'),
     ...programRoutes(services, 'admin'),
     ...storeLoyaltyRoutes(services),
+    ...commandRoutes(services, 'merchant'),
+    ...commandRoutes(services, 'admin'),
   ];
 }
 

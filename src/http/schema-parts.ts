@@ -52,3 +52,9 @@ export const asciiCode = (pattern: RegExp, message: string) =>
     .trim()
     .regex(pattern, message)
     .transform((c) => c.toUpperCase());
+
+/** An `Idempotency-Key` header: visible ASCII, like a UUID; at most 255 characters. */
+export const idempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1 to 255 visible ASCII characters, e.g. a UUID')
+  .optional();

@@ -5,6 +5,8 @@ import { RedisRunCoordinator } from './lock';
 
 /** When the Idempotency-Key purge runs: hourly, at a minute the expiry scan's default does not use. */
 export const IDEMPOTENCY_PURGE_CRON = '17 * * * *';
+/** The command sweeper: every 10 seconds (reads already show an overdue command as expired). */
+export const COMMAND_EXPIRY_CRON = '*/10 * * * * *';
 
 export interface Jobs {
   /** Runs the expiry scan now (the operator command and tests). */
@@ -18,10 +20,10 @@ export interface Jobs {
  * every tick. Runs never overlap within a process (noOverlap).
  */
 export function startJobs(
-  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'devices' | 'loyalty'>,
+  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'devices' | 'loyalty' | 'commands'>,
   opts: { schedule?: boolean; redis?: Redis } = {},
 ): Jobs {
-  const { config, logger, metrics, devices, loyalty } = services;
+  const { config, logger, metrics, devices, loyalty, commands } = services;
   const runs = metrics.counter(
     'job_runs_total',
     'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)',
@@ -75,6 +77,10 @@ export function startJobs(
           schedule('idempotency-purge', IDEMPOTENCY_PURGE_CRON, async () => {
             const purged = await loyalty.purgeIdempotencyKeys();
             logger.info({ job: 'idempotency-purge', purged }, 'idempotency keys purged');
+          }),
+          schedule('command-expiry', COMMAND_EXPIRY_CRON, async () => {
+            const expired = await commands.expireDue();
+            if (expired) logger.info({ job: 'command-expiry', expired }, 'commands expired');
           }),
         ];
 

@@ -2,6 +2,8 @@ import { decodeJwt } from 'jose';
 import type { Namespace, Server } from 'socket.io';
 import { z } from 'zod';
 import type { UserPrincipal } from '../auth/principals';
+import type { DeviceCommand } from '../commands/entities';
+import { presentCommand } from '../commands/presenter';
 import type { Services } from '../context';
 import type { DeviceView } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
@@ -66,6 +68,11 @@ export class DashboardFeed {
       if (event === 'device:offline') room.emit(event, { device, reason: reason ?? 'client_disconnect' });
       else room.emit(event, { device });
     }
+  }
+
+  /** `command:updated {command}` to the command's merchant. */
+  commandUpdated(command: DeviceCommand): void {
+    this.nsp.to(merchantRoom(command.merchantId)).emit('command:updated', { command: presentCommand(command) });
   }
 
   /** Announces devices known by id only (presence transitions), read in chunks. */

@@ -2,7 +2,9 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import type { Services } from '../context';
 import { daysLeft, isExpiringSoon } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
+import type { DeviceCommand } from '../commands/entities';
 import { AppError, withDeadline } from '../errors';
+import { CommandChannel } from './command-channel';
 import type { DashboardFeed } from './dashboard';
 import type { EventLimiter } from './event-limit';
 import { authenticateSockets, clientIp, type HandshakeDeps, socketError } from './handshake';
@@ -26,12 +28,19 @@ interface DeviceSocketData {
 type Drop = { room: string; reason: RevokedPayload['reason']; revokedReason: string | null };
 
 /** Between nodes, through the adapter. */
-interface DevicesInterServerEvents {
+export interface DevicesInterServerEvents {
   drop: (drop: Drop) => void;
+  /** A command was stored: the node holding the device's socket delivers it. */
+  command: (commandId: number) => void;
 }
 
-type DevicesNamespace = Namespace<DeviceClientEvents, DeviceServerEvents, DevicesInterServerEvents, DeviceSocketData>;
-type DeviceSocket = Socket<DeviceClientEvents, DeviceServerEvents, DevicesInterServerEvents, DeviceSocketData>;
+export type DevicesNamespace = Namespace<
+  DeviceClientEvents,
+  DeviceServerEvents,
+  DevicesInterServerEvents,
+  DeviceSocketData
+>;
+export type DeviceSocket = Socket<DeviceClientEvents, DeviceServerEvents, DevicesInterServerEvents, DeviceSocketData>;
 
 const rooms = {
   device: (id: number) => `device:${id}`,
@@ -47,6 +56,8 @@ export interface DevicesChannel {
   reissued(previousJti: string): void;
   /** `expiring {expires_at, days_left}` to the device's sockets, on every node. */
   sendExpiring(device: TerminalDevice): void;
+  /** Delivers a new command to the device's sockets, on every node. */
+  deliver(command: DeviceCommand): void;
   /** Resolves when every queued presence transition is done. */
   idle(): Promise<unknown>;
 }
@@ -58,7 +69,7 @@ export interface DevicesChannel {
  */
 export function devicesNamespace(
   io: Server,
-  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices'>,
+  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices' | 'commands'>,
   deps: {
     presence: PresenceRegistry;
     lastSeen: LastSeenBatcher;
@@ -71,6 +82,7 @@ export function devicesNamespace(
   const { config, logger, metrics, tokens, devices } = services;
   const { presence, lastSeen, feed } = deps;
   const nsp: DevicesNamespace = io.of('/devices');
+  const commandChannel = new CommandChannel(nsp, services.commands, logger, deps.cluster);
   const connected = metrics.gauge('realtime_device_sockets', 'Device sockets connected to this node');
   const drops = metrics.counter('realtime_device_drops_total', 'Device sockets dropped by the server, by reason', [
     'reason',
@@ -140,7 +152,9 @@ export function devicesNamespace(
         }),
       );
       if (cameOnline) feed.emit('device:online', [{ device, storeCode: data.storeCode, online: true }]);
+      await commandChannel.deliverPending(socket);
     });
+    commandChannel.listen(socket);
 
     socket.on('disconnect', (why) => {
       connected.dec();
@@ -168,6 +182,7 @@ export function devicesNamespace(
       const payload = { expires_at: device.expiresAt.toISOString(), days_left: daysLeft(device) };
       nsp.to(rooms.device(device.id)).emit('expiring', payload);
     },
+    deliver: (command) => commandChannel.deliver(command),
     idle: () => queue.idle(),
   };
 }

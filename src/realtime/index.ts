@@ -125,6 +125,14 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         }),
       );
       on(
+        'command.created',
+        live(({ command }) => devices.deliver(command)),
+      );
+      on(
+        'command.updated',
+        live(({ command }) => feed.commandUpdated(command)),
+      );
+      on(
         'device.expiring',
         live(async ({ device }) => {
           devices.sendExpiring(device);

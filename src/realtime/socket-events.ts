@@ -1,4 +1,5 @@
 import type { ErrorBody } from '../errors';
+import type { Command } from '../commands/schemas';
 import type { Device } from '../devices/schemas';
 
 /** Why a device went offline, as `device:offline` tells dashboards. */
@@ -31,16 +32,38 @@ export interface ExpiringPayload {
   days_left: number;
 }
 
+/** `command`: do this; acknowledge receipt with the callback, then report with `command:result`. */
+export interface CommandPayload {
+  id: number;
+  type: Command['type'];
+  args: Record<string, unknown>;
+  expires_at: string;
+}
+
+/** `command:result`, from the tablet. */
+export interface CommandResultPayload {
+  id: number;
+  ok: boolean;
+  result?: Record<string, unknown>;
+  error?: { code: string; message: string };
+}
+
+/** The answer to `command:result`: the command's status now, or why nothing changed. */
+export type CommandResultAck = { status: Command['status'] } | { error: ErrorBody };
+
 /** `/devices`: what the server sends a tablet. */
 export interface DeviceServerEvents {
   session: (payload: SessionPayload) => void;
+  command: (payload: CommandPayload, received: () => void) => void;
   revoked: (payload: RevokedPayload) => void;
   expired: (payload: ErrorBody) => void;
   expiring: (payload: ExpiringPayload) => void;
 }
 
-/** `/devices`: tablets send nothing yet (pongs are Engine.IO packets, not events). */
-export type DeviceClientEvents = Record<never, never>;
+/** `/devices`: what a tablet sends (pongs are Engine.IO packets, not events). */
+export interface DeviceClientEvents {
+  'command:result': (payload: CommandResultPayload, ack: (answer: CommandResultAck) => void) => void;
+}
 
 export interface DeviceEventPayload {
   device: Device;
@@ -60,11 +83,12 @@ export interface DashboardServerEvents {
   'device:online': (payload: DeviceEventPayload) => void;
   'device:offline': (payload: DeviceOfflinePayload) => void;
   'device:expiring': (payload: DeviceEventPayload) => void;
+  'command:updated': (payload: { command: Command }) => void;
   expired: (payload: ErrorBody) => void;
 }
 
 /** The dashboard events about one device (everything but `expired`). */
-export type DashboardDeviceEvent = Exclude<keyof DashboardServerEvents, 'expired'>;
+export type DashboardDeviceEvent = Exclude<keyof DashboardServerEvents, 'expired' | 'command:updated'>;
 
 /** `/dashboard`: what a dashboard may send. */
 export interface DashboardClientEvents {

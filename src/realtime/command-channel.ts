@@ -1,0 +1,72 @@
+import { presentCommand } from '../commands/presenter';
+import { commandResultPayload } from '../commands/schemas';
+import type { CommandService } from '../commands/service';
+import type { DeviceCommand } from '../commands/entities';
+import type { Logger } from '../logger';
+import type { DeviceSocket, DevicesNamespace } from './devices';
+import { socketError } from './handshake';
+
+/** How long a tablet has to acknowledge receipt of a command before it stays `sent` (redelivered on reconnect). */
+const ACK_TIMEOUT_MS = 10_000;
+
+/**
+ * Commands on `/devices` (§9): `command` with an acknowledgement (→ `delivered`), `command:result` (→ `succeeded` or
+ * `failed`), redelivery after every (re)connect once `session` is out. Delivery is at least once: a tablet ignores
+ * an id it has already run. A command stored on any node reaches the socket on any node (`serverSideEmit`).
+ */
+export class CommandChannel {
+  constructor(
+    private readonly nsp: DevicesNamespace,
+    private readonly commands: CommandService,
+    private readonly logger: Logger,
+    private readonly cluster: boolean,
+  ) {
+    nsp.on('command', (id) => void this.deliverHere(id));
+  }
+
+  /** A new command: to this node's sockets of the device, and through the adapter to the other nodes'. */
+  deliver(command: DeviceCommand): void {
+    this.sendToLocalSockets(command);
+    if (this.cluster) this.nsp.serverSideEmit('command', command.id);
+  }
+
+  /** After `session`: the device's unfinished commands without a result, oldest first. */
+  async deliverPending(socket: DeviceSocket): Promise<void> {
+    for (const command of await this.commands.pendingFor(socket.data.device.id)) this.send(socket, command);
+  }
+
+  /** `command:result` from the tablet, answered `{status}` or `{error}`. */
+  listen(socket: DeviceSocket): void {
+    socket.on('command:result', async (payload, ack) => {
+      if (typeof ack !== 'function') return;
+      try {
+        const r = commandResultPayload.parse(payload);
+        const command = await this.commands.complete(socket.data.device.id, r.id, r);
+        ack({ status: command.status });
+      } catch (err) {
+        ack({ error: socketError(err, this.logger) });
+      }
+    });
+  }
+
+  private async deliverHere(commandId: number): Promise<void> {
+    const command = await this.commands.byId(commandId).catch(() => null);
+    if (command) this.sendToLocalSockets(command);
+  }
+
+  private sendToLocalSockets(command: DeviceCommand): void {
+    for (const id of this.nsp.adapter.rooms.get(`device:${command.deviceId}`) ?? []) {
+      const socket = this.nsp.sockets.get(id);
+      if (socket?.data.counted) this.send(socket, command);
+    }
+  }
+
+  private send(socket: DeviceSocket, command: DeviceCommand): void {
+    const { id, type, args, expires_at } = presentCommand(command);
+    void this.commands.markSent(command).catch((err) => this.logger.warn({ err }, 'command not marked sent'));
+    socket.timeout(ACK_TIMEOUT_MS).emit('command', { id, type, args, expires_at }, (err: Error | null) => {
+      if (err) return; // no acknowledgement in time: it stays `sent` and goes out again on the next connect
+      void this.commands.markDelivered(command).catch((e) => this.logger.warn({ err: e }, 'command not delivered'));
+    });
+  }
+}
