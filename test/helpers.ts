@@ -143,6 +143,7 @@ export const keyring = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.keyring;
 export const eventBus = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.events;
 export const loyaltyService = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.loyalty;
 export const dataDir = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.config.dataDir;
+export const commandService = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.commands;
 const userToken = async (t: Pick<TestHub, 'hub'>, user: { id: number; role: Role; tokenVersion: number }) =>
   (await t.hub.ctx.tokens.createUserToken(user)).token;
 
