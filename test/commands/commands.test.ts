@@ -14,21 +14,17 @@ import {
   testKey,
   waitFor,
 } from '../helpers';
-import { dashboardSocket, deviceSocket, type TestSocket } from '../socket-helpers';
+import { closedAfterEach, dashboardSocket, deviceSocket } from '../socket-helpers';
 
 const base = (deviceId: number) => `/api/v1/merchants/loyalty/devices/${deviceId}/commands`;
 
 describe('device commands: stored, delivered at least once, acknowledged, closed by a result or an expiry', () => {
   const t = suite();
   let tenant: MadeTenant;
-  const sockets: TestSocket[] = [];
+  const open = closedAfterEach();
   before(async () => {
     tenant = await makeTenant(t, 1);
   });
-  afterEach(() => {
-    for (const s of sockets.splice(0)) s.close();
-  });
-  const open = (s: TestSocket) => (sockets.push(s), s);
   const send = (deviceId: number, body: object, key?: string) => {
     const req = t.http.post(base(deviceId)).set(bearer(tenant.merchantToken));
     return (key ? req.set('Idempotency-Key', key) : req).send(body);
