@@ -32,7 +32,7 @@ export class CommandChannel {
 
   /** After `session`: the device's unfinished commands without a result, oldest first. */
   async deliverPending(socket: DeviceSocket): Promise<void> {
-    for (const command of await this.commands.pendingFor(socket.data.device.id)) this.send(socket, command);
+    for (const command of await this.commands.pendingFor(socket.data.device.id)) await this.send(socket, command);
   }
 
   /** `command:result` from the tablet, answered `{status}` or `{error}`. */
@@ -57,13 +57,15 @@ export class CommandChannel {
   private sendToLocalSockets(command: DeviceCommand): void {
     for (const id of this.nsp.adapter.rooms.get(`device:${command.deviceId}`) ?? []) {
       const socket = this.nsp.sockets.get(id);
-      if (socket?.data.counted) this.send(socket, command);
+      if (socket?.data.counted) void this.send(socket, command);
     }
   }
 
-  private send(socket: DeviceSocket, command: DeviceCommand): void {
+  /** `sent` is written before the emit, so an acknowledgement can never overtake it. */
+  private async send(socket: DeviceSocket, command: DeviceCommand): Promise<void> {
     const { id, type, args, expires_at } = presentCommand(command);
-    void this.commands.markSent(command).catch((err) => this.logger.warn({ err }, 'command not marked sent'));
+    await this.commands.markSent(command).catch((err) => this.logger.warn({ err }, 'command not marked sent'));
+    if (!socket.connected) return;
     socket.timeout(ACK_TIMEOUT_MS).emit('command', { id, type, args, expires_at }, (err: Error | null) => {
       if (err) return; // no acknowledgement in time: it stays `sent` and goes out again on the next connect
       void this.commands.markDelivered(command).catch((e) => this.logger.warn({ err: e }, 'command not delivered'));
