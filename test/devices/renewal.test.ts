@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   bearer,
   deviceRow,
+  eventBus,
   makeStaff,
   makeTenant,
   pairDevice,
@@ -89,6 +90,19 @@ describe('devices: token renewal (POST /store/loyalty/device/token)', () => {
     expect((await session(paired.token).expect(401)).body.error.code).to.equal('INVALID_TOKEN');
     expect(newSocket.socket.connected).to.equal(true);
     expect(newSocket.events.some((e) => e.name === 'revoked')).to.equal(false);
+  });
+
+  it('only the first use of the new token retires the old one (one event; later uses find nothing to retire)', async () => {
+    const paired = await pairDevice(t, tenant);
+    const retired: string[] = [];
+    eventBus(t).on('device.previous_token_retired', ({ device, previousJti }) => {
+      if (device.id === paired.id) retired.push(previousJti);
+    });
+    const before = await deviceRow(t, paired.id);
+    const { auth_token } = await renew(paired.token);
+    await Promise.all([1, 2, 3, 4].map(() => session(auth_token).expect(200)));
+    await session(auth_token).expect(200);
+    expect(retired).to.deep.equal([before.jti]);
   });
 
   it('after the 24-hour grace the old token is refused', async () => {
