@@ -78,7 +78,8 @@ export function storeLoyaltyRoutes({ loyalty, policy, devices, limits }: Service
       },
       handler: async ({ principal }) => {
         if (principal?.kind !== 'device') throw forbidden();
-        await limits.renewalPerDevice.take(principal.id);
+        // Keyed by the row (id and creation instant): a device id reused by another database never inherits counts.
+        await limits.renewalPerDevice.take(`${principal.id}:${principal.device.createdAt.getTime()}`);
         const { device, token } = await devices.renew(principal.id);
         return { auth_token: token, expires_at: device.expiresAt.toISOString() };
       },

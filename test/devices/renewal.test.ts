@@ -137,6 +137,46 @@ describe('devices: token renewal (POST /store/loyalty/device/token)', () => {
     expect((await session(first.auth_token).expect(401)).body.error.code).to.equal('INVALID_TOKEN');
   });
 
+  it('of two concurrent renewals, exactly one new token works (the other is 409 device_changed or replaced)', async () => {
+    const paired = await pairDevice(t, tenant);
+    const answers = await Promise.all([1, 2].map(() => t.http.post(RENEW).set(bearer(paired.token))));
+    for (const a of answers) {
+      expect(a.status).to.be.oneOf([200, 409]);
+      if (a.status === 409) expect(a.body.error.details).to.deep.equal({ reason: 'device_changed' });
+    }
+    const tokens = answers.filter((a) => a.status === 200).map((a) => a.body.auth_token as string);
+    expect(tokens.length).to.be.greaterThan(0);
+    const row = await deviceRow(t, paired.id);
+    const working = tokens.filter(
+      (tk) => JSON.parse(Buffer.from(tk.split('.')[1], 'base64url').toString()).jti === row.jti,
+    );
+    expect(working).to.have.length(1);
+    await session(paired.token).expect(200);
+    await session(working[0]).expect(200);
+  });
+
+  it('over 5 renewals per device per hour is 429 RATE_LIMITED', async () => {
+    const paired = await pairDevice(t, tenant);
+    for (let i = 0; i < 5; i++) await renew(paired.token); // retries with the old token: each replaces the last
+    const res = await t.http.post(RENEW).set(bearer(paired.token)).expect(429);
+    expect(res.body.error.code).to.equal('RATE_LIMITED');
+    expect(res.headers['retry-after']).to.match(/^\d+$/);
+  });
+
+  it('when the grace ends, the old token\'s sockets are dropped with "reissued" (the timer of the renewing node)', async () => {
+    const paired = await pairDevice(t, tenant);
+    const oldSocket = track(await tabletOnline(t.url, paired.token));
+    await renew(paired.token);
+    // Bring the deadline close: the row, and the renewal event that arms the timer (it re-arms per device).
+    const soon = new Date(Date.now() + 300);
+    await updateDeviceRow(t, paired.id, { previousJtiUntil: soon });
+    const row = await deviceRow(t, paired.id);
+    eventBus(t).emit('device.renewed', { device: row, previousJti: row.previousJti! });
+    expect((await oldSocket.next('revoked')).payload).to.deep.equal({ reason: 'reissued', revoked_reason: null });
+    await oldSocket.disconnected();
+    expect((await session(paired.token).expect(401)).body.error.code).to.equal('INVALID_TOKEN');
+  });
+
   it('a revoked device cannot renew (409 device_revoked: its token is refused first)', async () => {
     const paired = await pairDevice(t, tenant);
     const { auth_token } = await renew(paired.token);
