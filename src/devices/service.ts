@@ -161,20 +161,34 @@ export class DeviceService {
 
   /**
    * Renewal without a new device: a new jti and expiry on the same row, so the old token is refused at once
-   * (its jti no longer matches any row) and the device keeps its id, label and history.
+   * (its jti no longer matches any row) and the device keeps its id, label and history. A token in a renewal's
+   * grace (`previous_jti`) is refused too.
    */
   async reissue(merchantId: number, deviceId: number): Promise<{ view: DeviceView; pairing: Pairing }> {
     const device = await this.find(merchantId, deviceId);
     if (device.revokedAt) throw conflict('device_revoked');
     const previousJti = device.jti;
+    // A renewal's previous token, still in its grace, goes too: a reissue refuses every earlier token at once.
+    const graceJti = device.previousJti;
     const now = new Date();
-    const changes = { jti: randomUUID(), expiresAt: this.newExpiry(now), expiryWarnedAt: null, updatedAt: now };
-    const res = await this.repo.update({ id: device.id, merchantId, jti: previousJti, revokedAt: IsNull() }, changes);
+    const changes = {
+      jti: randomUUID(),
+      expiresAt: this.newExpiry(now),
+      previousJti: null,
+      previousJtiUntil: null,
+      expiryWarnedAt: null,
+      updatedAt: now,
+    };
+    const res = await this.repo.update(
+      { id: device.id, merchantId, jti: previousJti, previousJti: graceJti ?? IsNull(), revokedAt: IsNull() },
+      changes,
+    );
     if (!res.affected) throw conflict('device_changed');
     Object.assign(device, changes);
     const [view] = await this.views([device]);
     const pairing = await this.pairing(device, view.storeCode);
     this.events.emit('device.reissued', { device, previousJti });
+    if (graceJti) this.events.emit('device.previous_token_retired', { device, previousJti: graceJti });
     return { view, pairing };
   }
 

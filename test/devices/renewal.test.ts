@@ -177,6 +177,21 @@ describe('devices: token renewal (POST /store/loyalty/device/token)', () => {
     expect((await session(paired.token).expect(401)).body.error.code).to.equal('INVALID_TOKEN');
   });
 
+  it("a portal reissue during the grace refuses both earlier tokens and drops the grace token's sockets", async () => {
+    const paired = await pairDevice(t, tenant);
+    const { auth_token } = await renew(paired.token);
+    const oldSocket = track(await tabletOnline(t.url, paired.token));
+    const reissued = await t.http
+      .post(`/api/v1/merchants/loyalty/devices/${paired.id}/reissue`)
+      .set(bearer(tenant.merchantToken))
+      .expect(200);
+    expect((await oldSocket.next('revoked')).payload.reason).to.equal('reissued');
+    for (const token of [paired.token, auth_token])
+      expect((await session(token).expect(401)).body.error.code).to.equal('INVALID_TOKEN');
+    await session(reissued.body.pairing.auth_token).expect(200);
+    expect((await deviceRow(t, paired.id)).previousJti).to.equal(null);
+  });
+
   it('a revoked device cannot renew (409 device_revoked: its token is refused first)', async () => {
     const paired = await pairDevice(t, tenant);
     const { auth_token } = await renew(paired.token);
