@@ -3,6 +3,7 @@ import { CreateTerminalDevices1764000100000 } from './1764000100000-CreateTermin
 import { CreateLoyalty1764000200000 } from './1764000200000-CreateLoyalty';
 import { AddUserTokenVersion1764000300000 } from './1764000300000-AddUserTokenVersion';
 import { CreateDeviceCommands1764000400000 } from './1764000400000-CreateDeviceCommands';
+import { AddDeviceTokenRenewal1764000500000 } from './1764000500000-AddDeviceTokenRenewal';
 
 /** Every migration, in order. New ones are appended here (the app and the CLI both read this list). */
 export const migrations = [
@@ -11,4 +12,5 @@ export const migrations = [
   CreateLoyalty1764000200000,
   AddUserTokenVersion1764000300000,
   CreateDeviceCommands1764000400000,
+  AddDeviceTokenRenewal1764000500000,
 ];

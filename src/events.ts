@@ -17,6 +17,10 @@ export interface DomainEventMap {
   'command.created': { command: DeviceCommand };
   /** Any change of a command, its creation included. */
   'command.updated': { command: DeviceCommand };
+  /** The device renewed its own token: a new jti and expiry; `previousJti` stays valid for a grace period. */
+  'device.renewed': { device: TerminalDevice; previousJti: string };
+  /** The renewed token was used for the first time: `previousJti` is refused from now on. */
+  'device.previous_token_retired': { device: TerminalDevice; previousJti: string };
 }
 
 export class EventBus {

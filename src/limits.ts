@@ -62,6 +62,8 @@ export interface Limits {
   /** Pairings and reissues (each signs a token and renders a QR) per user, and per merchant. */
   pairingPerUser: RateLimit;
   pairingPerMerchant: RateLimit;
+  /** Token renewals per device (a tablet renews about once a year; a few retries are allowed). */
+  renewalPerDevice: RateLimit;
 }
 
 export function createLimits(config: { pairingsPerMinute: number }, redis?: Redis): Limits {
@@ -74,5 +76,6 @@ export function createLimits(config: { pairingsPerMinute: number }, redis?: Redi
       { points: config.pairingsPerMinute * 4, durationS: 60 },
       redis,
     ),
+    renewalPerDevice: new RateLimit('renewal-device', { points: 5, durationS: 3600 }, redis),
   };
 }

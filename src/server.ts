@@ -42,7 +42,7 @@ export async function createServer(
   const db = await openDatabase(config, { logger });
   const metrics = new Metrics();
   const events = new EventBus(logger);
-  const tokens = new Tokens(keyring, db, config.userTokenTtlMs);
+  const tokens = new Tokens(keyring, db, config.userTokenTtlMs, events);
   const tenancy = new TenancyService(db);
   // One set of Redis connections per node (commands, adapter pub/sub), shared by realtime and the job lock.
   const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;

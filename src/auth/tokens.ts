@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors } from 'jose';
-import type { DataSource } from 'typeorm';
+import { type DataSource, IsNull, Not } from 'typeorm';
 import { TerminalDevice } from '../devices/entities';
 import type { DevicePrincipal, Principal, UserPrincipal } from './principals';
 import { AppError } from '../errors';
+import type { EventBus } from '../events';
 import { Merchant, Store, User, UserStore } from '../tenancy/entities';
 import type { Keyring } from './keyring';
 
@@ -27,6 +28,8 @@ export class Tokens {
     private readonly keyring: Keyring,
     private readonly db: DataSource,
     private readonly userTtlMs: number,
+    /** Where the first use of a renewed token is published (its previous token's sockets are then dropped). */
+    private readonly events?: EventBus,
   ) {}
 
   async createUserToken(user: Pick<User, 'id' | 'role' | 'tokenVersion'>): Promise<{ token: string; expiresAt: Date }> {
@@ -83,12 +86,18 @@ export class Tokens {
 
   /**
    * Signature and claims, then the row by `jti`: unknown → INVALID_TOKEN, revoked → TERMINAL_DEVICE_REVOKED,
-   * expired → TERMINAL_DEVICE_EXPIRED. The row is read on every call (one indexed lookup, no cache), so a revoke
-   * is refused on the very next request on every node. The store and merchant come in the same query: the store
-   * API and the socket handshake need them, and need no other read.
+   * expired → TERMINAL_DEVICE_EXPIRED. The row is read on every call (one query, no cache), so a revoke is refused on
+   * the very next request on every node. The store and merchant come in the same query: the store API and the socket
+   * handshake need them, and need no other read.
+   *
+   * A renewed device has two valid tokens for a while: the current one (`jti`) and the one it replaced
+   * (`previous_jti`, until `previous_jti_until`). The query finds the row by either (two unique indexes, ORed). A
+   * token found by `previous_jti` is valid with the same checks; its expiry is its own `exp`. The first use of the
+   * current token retires the previous one: one conditional UPDATE (only while a `previous_jti` is set, so ordinary
+   * requests write nothing), and only the call that cleared it publishes `device.previous_token_retired`.
    */
   async verifyDeviceToken(token: string): Promise<DevicePrincipal> {
-    let payload: { sub?: string; jti?: string };
+    let payload: { sub?: string; jti?: string; exp?: number };
     let jwtExpired = false;
     try {
       payload = (await this.keyring.verify(token, DEVICE_TOKEN)).payload;
@@ -97,28 +106,49 @@ export class Tokens {
       // between revoked and expired.
       if (!(err instanceof joseErrors.JWTExpired) || !(err.payload as { jti?: string }).jti)
         throw new AppError('INVALID_TOKEN');
-      payload = err.payload as { sub?: string; jti?: string };
+      payload = err.payload as { sub?: string; jti?: string; exp?: number };
       jwtExpired = true;
     }
+    const jti = String(payload.jti);
     const row = (await this.db
       .getRepository(TerminalDevice)
       .createQueryBuilder('d')
       .innerJoinAndMapOne('d.store', Store, 's', 's.id = d.storeId')
       .innerJoinAndMapOne('d.merchant', Merchant, 'm', 'm.id = s.merchantId')
-      .where('d.jti = :jti', { jti: String(payload.jti) })
+      .where('(d.jti = :jti OR (d.previousJti = :jti AND d.previousJtiUntil > :now))', { jti, now: new Date() })
       .getOne()) as (TerminalDevice & { store: Store; merchant: Merchant }) | null;
     if (!row || String(row.id) !== payload.sub) throw new AppError('INVALID_TOKEN');
     const { store: s, merchant: m, ...device } = row;
     if (device.revokedAt) throw new AppError('TERMINAL_DEVICE_REVOKED');
-    if (jwtExpired || device.expiresAt.getTime() <= Date.now()) throw new AppError('TERMINAL_DEVICE_EXPIRED');
+    const current = device.jti === jti;
+    // The previous token's own expiry (whole seconds, as signed); the current one's is the row's.
+    const expiresAt = current || !payload.exp ? device.expiresAt : new Date(payload.exp * 1000);
+    if (jwtExpired || expiresAt.getTime() <= Date.now()) throw new AppError('TERMINAL_DEVICE_EXPIRED');
+    if (current && device.previousJti) await this.retirePrevious(device);
+    // A previous token's principal carries its own jti and expiry: its sockets join its jti's room and end at its exp.
+    const seen = current ? device : { ...device, jti, expiresAt };
     return {
       kind: 'device',
       id: device.id,
-      device,
+      device: seen,
       store: { id: s.id, code: s.code, name: s.name, merchantId: s.merchantId },
       merchant: { id: m.id, name: m.name },
-      expiresAt: device.expiresAt,
+      expiresAt,
     };
+  }
+
+  /** The first use of a renewed token: the previous one is refused from now on, on every node. */
+  private async retirePrevious(device: TerminalDevice): Promise<void> {
+    const previousJti = device.previousJti!;
+    const res = await this.db
+      .getRepository(TerminalDevice)
+      .update(
+        { id: device.id, jti: device.jti, previousJti: Not(IsNull()) },
+        { previousJti: null, previousJtiUntil: null },
+      );
+    device.previousJti = null;
+    device.previousJtiUntil = null;
+    if (res.affected) this.events?.emit('device.previous_token_retired', { device, previousJti });
   }
 }
 

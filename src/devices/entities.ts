@@ -8,6 +8,7 @@ import { DateColumn, IdColumn, IntColumn, TextColumn } from '../db/columns';
  */
 @Entity('loyalty_terminal_devices')
 @Index('idx_loyalty_terminal_devices_store_active', ['storeId', 'revokedAt'])
+@Index('uq_loyalty_terminal_devices_previous_jti', ['previousJti'], { unique: true })
 export class TerminalDevice {
   @IdColumn() id: number;
   @IntColumn({ name: 'merchant_id' }) merchantId: number;
@@ -15,6 +16,9 @@ export class TerminalDevice {
   @TextColumn(100) label: string;
   @TextColumn(36, { unique: true }) jti: string;
   @DateColumn({ name: 'expires_at' }) expiresAt: Date;
+  /** The jti a renewal replaced: still valid until `previous_jti_until`, or until the new jti is first used. */
+  @TextColumn(36, { name: 'previous_jti', nullable: true }) previousJti: string | null;
+  @DateColumn({ name: 'previous_jti_until', nullable: true }) previousJtiUntil: Date | null;
   @DateColumn({ name: 'last_seen_at', nullable: true }) lastSeenAt: Date | null;
   @TextColumn(45, { name: 'last_seen_ip', nullable: true }) lastSeenIp: string | null;
   @DateColumn({ name: 'revoked_at', nullable: true }) revokedAt: Date | null;
@@ -41,6 +45,8 @@ export function newDeviceRow(input: {
     label: input.label,
     jti: randomUUID(),
     expiresAt: input.expiresAt,
+    previousJti: null,
+    previousJtiUntil: null,
     lastSeenAt: null,
     lastSeenIp: null,
     revokedAt: null,

@@ -28,6 +28,9 @@ interface DeviceServiceConfig {
   deviceTokenTtlMs: number;
 }
 
+/** How long a renewed device's previous token stays valid if the new one is not used. */
+export const RENEWAL_GRACE_MS = 24 * 3_600_000;
+
 /** Rows per statement of the batched writes: far below SQLite's and MySQL's parameter limits. */
 const CHUNK = 500;
 
@@ -93,12 +96,19 @@ export class DeviceService {
     return out;
   }
 
-  /** What a connecting socket re-checks after joining its rooms: is this still the device's token, unrevoked? */
-  tokenState(deviceId: number): Promise<Pick<TerminalDevice, 'jti' | 'revokedAt' | 'revokedReason'> | null> {
-    return this.repo.findOne({
+  /**
+   * What a connecting socket re-checks after joining its rooms: is this still one of the device's tokens (the current
+   * one, or the one a renewal replaced while its grace lasts: `previousJti`, else null), unrevoked?
+   */
+  async tokenState(
+    deviceId: number,
+  ): Promise<Pick<TerminalDevice, 'jti' | 'previousJti' | 'revokedAt' | 'revokedReason'> | null> {
+    const row = await this.repo.findOne({
       where: { id: deviceId },
-      select: { id: true, jti: true, revokedAt: true, revokedReason: true },
+      select: { id: true, jti: true, previousJti: true, previousJtiUntil: true, revokedAt: true, revokedReason: true },
     });
+    if (row && !(row.previousJtiUntil && row.previousJtiUntil.getTime() > Date.now())) row.previousJti = null;
+    return row;
   }
 
   async pair(
@@ -151,21 +161,69 @@ export class DeviceService {
 
   /**
    * Renewal without a new device: a new jti and expiry on the same row, so the old token is refused at once
-   * (its jti no longer matches any row) and the device keeps its id, label and history.
+   * (its jti no longer matches any row) and the device keeps its id, label and history. A token in a renewal's
+   * grace (`previous_jti`) is refused too.
    */
   async reissue(merchantId: number, deviceId: number): Promise<{ view: DeviceView; pairing: Pairing }> {
     const device = await this.find(merchantId, deviceId);
     if (device.revokedAt) throw conflict('device_revoked');
     const previousJti = device.jti;
+    // A renewal's previous token, still in its grace, goes too: a reissue refuses every earlier token at once.
+    const graceJti = device.previousJti;
     const now = new Date();
-    const changes = { jti: randomUUID(), expiresAt: this.newExpiry(now), expiryWarnedAt: null, updatedAt: now };
-    const res = await this.repo.update({ id: device.id, merchantId, jti: previousJti, revokedAt: IsNull() }, changes);
+    const changes = {
+      jti: randomUUID(),
+      expiresAt: this.newExpiry(now),
+      previousJti: null,
+      previousJtiUntil: null,
+      expiryWarnedAt: null,
+      updatedAt: now,
+    };
+    const res = await this.repo.update(
+      { id: device.id, merchantId, jti: previousJti, previousJti: graceJti ?? IsNull(), revokedAt: IsNull() },
+      changes,
+    );
     if (!res.affected) throw conflict('device_changed');
     Object.assign(device, changes);
     const [view] = await this.views([device]);
     const pairing = await this.pairing(device, view.storeCode);
     this.events.emit('device.reissued', { device, previousJti });
+    if (graceJti) this.events.emit('device.previous_token_retired', { device, previousJti: graceJti });
     return { view, pairing };
+  }
+
+  /**
+   * A device renews its own token (no re-pairing): a new jti and expiry on the same row, the expiry flag cleared.
+   * The token it replaces stays valid as `previous_jti` until the new one is first used or `RENEWAL_GRACE_MS` pass.
+   * If the current token was never used (an earlier renewal whose answer was lost), it is dropped and the previous
+   * one kept, with its original deadline: a renewal replaces an unused renewal, never extends the grace. The UPDATE
+   * is conditional on the jti and previous_jti read, so of two concurrent renewals one wins, the other is 409.
+   */
+  async renew(deviceId: number): Promise<{ device: TerminalDevice; token: string; storeCode: string }> {
+    const device = await this.repo.findOneBy({ id: deviceId });
+    if (!device) throw notFound();
+    if (device.revokedAt) throw conflict('device_revoked');
+    const now = new Date();
+    const unused = device.previousJti && device.previousJtiUntil && device.previousJtiUntil > now;
+    const previousJti = unused ? device.previousJti! : device.jti;
+    const changes = {
+      jti: randomUUID(),
+      expiresAt: this.newExpiry(now),
+      previousJti,
+      previousJtiUntil: unused ? device.previousJtiUntil : new Date(now.getTime() + RENEWAL_GRACE_MS),
+      expiryWarnedAt: null,
+      updatedAt: now,
+    };
+    const res = await this.repo.update(
+      { id: device.id, jti: device.jti, previousJti: device.previousJti ?? IsNull(), revokedAt: IsNull() },
+      changes,
+    );
+    if (!res.affected) throw conflict('device_changed');
+    Object.assign(device, changes);
+    const [storeCode] = (await this.tenancy.storeCodes([device.storeId])).values();
+    const token = await this.tokens.createDeviceToken(device, storeCode ?? '');
+    this.events.emit('device.renewed', { device, previousJti });
+    return { device, token, storeCode: storeCode ?? '' };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Principal } from '../auth/principals';
 import type { Services } from '../context';
+import { forbidden } from '../errors';
 import { idParam } from '../http/schema-parts';
 import { RawJson, type Route, route } from '../http/route';
 import type { Portal } from '../policy';
@@ -13,6 +14,7 @@ import {
   programBody,
   programSchema,
   redeemBody,
+  renewalAnswer,
   sessionAnswer,
   stampBody,
   storeHeaders,
@@ -34,7 +36,7 @@ const reused = 'IDEMPOTENCY_KEY_REUSED: the key was used with another request';
 const sent = (a: Answer) => new RawJson(a.status, a.body, replayedHeaders(a));
 
 /** `/api/v1/store/loyalty/*`: the store API, for device tokens and store staff / merchant users. */
-export function storeLoyaltyRoutes({ loyalty, policy }: Services): Route[] {
+export function storeLoyaltyRoutes({ loyalty, policy, devices, limits }: Services): Route[] {
   const store = { tag: 'store', auth: 'user_or_device' } as const;
   const scopeOf = (p: Principal | undefined, h: { 'X-Store-Code'?: string }) => policy.storeScope(p, h['X-Store-Code']);
 
@@ -55,6 +57,31 @@ export function storeLoyaltyRoutes({ loyalty, policy }: Services): Route[] {
           merchant: { id: sc.merchant.id, name: sc.merchant.name },
           program: presentProgram(await loyalty.getProgram(sc.merchant.id)),
         };
+      },
+    }),
+    route({
+      ...store,
+      method: 'post',
+      path: `${S}/device/token`,
+      summary: "Renew the calling device's token (no re-pairing)",
+      description:
+        'Device tokens only. The device keeps its id and history; its row gets a new jti and expiry (now + ' +
+        'DEVICE_TOKEN_TTL) and its expiry flag is cleared. The previous token keeps working until the new one is ' +
+        'first used (REST or socket) or 24 hours pass, whichever comes first; then it is INVALID_TOKEN and its ' +
+        'sockets get `revoked {reason: "reissued"}`. A renewal replaces an earlier one whose token was never used.',
+      noStore: true,
+      response: renewalAnswer,
+      errors: {
+        FORBIDDEN: 'A user token (only a device renews its own token)',
+        CONFLICT: 'The device is revoked (`device_revoked`), or renewed concurrently (`device_changed`)',
+        RATE_LIMITED: 'Over 5 renewals per device per hour',
+      },
+      handler: async ({ principal }) => {
+        if (principal?.kind !== 'device') throw forbidden();
+        // Keyed by the row (id and creation instant): a device id reused by another database never inherits counts.
+        await limits.renewalPerDevice.take(`${principal.id}:${principal.device.createdAt.getTime()}`);
+        const { device, token } = await devices.renew(principal.id);
+        return { auth_token: token, expires_at: device.expiresAt.toISOString() };
       },
     }),
     route({

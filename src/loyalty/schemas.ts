@@ -89,3 +89,9 @@ export type ProgramBody = z.infer<typeof programSchema>;
 export type CardBody = z.infer<typeof cardSchema>;
 export type TransactionBody = z.infer<typeof transactionSchema>;
 export type WriteAnswer = z.infer<typeof writeAnswer>;
+
+/** `POST /store/loyalty/device/token`: the device's new token (shown once) and its expiry. */
+export const renewalAnswer = z.strictObject({
+  auth_token: z.string().meta({ description: 'The new device token; the previous one works until this one is used' }),
+  expires_at: instant,
+});

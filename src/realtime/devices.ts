@@ -140,7 +140,7 @@ export function devicesNamespace(
       const now = await withDeadline(devices.tokenState(device.id), deps.door.timeoutMs).catch(() => undefined);
       // The database did not answer: no session without the re-check; the tablet reconnects later.
       if (now === undefined) return void socket.disconnect(true);
-      if (!now || now.revokedAt || now.jti !== device.jti)
+      if (!now || now.revokedAt || (now.jti !== device.jti && now.previousJti !== device.jti))
         return revokeSocket(socket, now?.revokedAt ? 'revoked' : 'reissued', now?.revokedReason ?? null);
       data.counted = true;
       const cameOnline = await presence.connected(device.id).finally(() =>

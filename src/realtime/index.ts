@@ -13,6 +13,7 @@ import { EventLimiter } from './event-limit';
 import { LastSeenBatcher } from './last-seen';
 import { LocalPresence, RedisPresence, type PresenceRegistry } from './presence-registry';
 import { REDIS_PREFIX, type RedisConnections } from './redis';
+import { runAt } from './run-at';
 
 export interface Realtime {
   /** Cluster-wide presence (Redis) or this process's (no REDIS_URL); DeviceService reads `online` from it. */
@@ -31,6 +32,8 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
   const presence = redis ? new RedisPresence(redis.cmd, config.presenceTtlMs, logger) : new LocalPresence();
   let running: { io: Server; lastSeen: LastSeenBatcher; feed: DashboardFeed; devices: DevicesChannel } | undefined;
   let closing = false;
+  /** Per renewed device, the timer that drops its previous token's sockets when the grace ends (cancel function). */
+  const graceTimers = new Map<number, () => void>();
 
   return {
     presence,
@@ -124,6 +127,31 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
           devices.reissued(previousJti);
         }),
       );
+      // A renewal: dashboards see the new expiry; the previous token's sockets are dropped when its grace ends
+      // (timer on the node that renewed) or at the first use of the new token (on whichever node sees it).
+      on(
+        'device.renewed',
+        live(async ({ device, previousJti }) => {
+          await feed.send('device:updated', [device]);
+          if (!device.previousJtiUntil) return;
+          graceTimers.get(device.id)?.();
+          graceTimers.set(
+            device.id,
+            runAt(device.previousJtiUntil, () => {
+              graceTimers.delete(device.id);
+              if (!closing) devices.reissued(previousJti);
+            }),
+          );
+        }),
+      );
+      on(
+        'device.previous_token_retired',
+        live(({ device, previousJti }) => {
+          graceTimers.get(device.id)?.();
+          graceTimers.delete(device.id);
+          devices.reissued(previousJti);
+        }),
+      );
       on(
         'command.created',
         live(({ command }) => devices.deliver(command)),
@@ -161,6 +189,8 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
     async close() {
       if (closing) return;
       closing = true;
+      for (const cancel of graceTimers.values()) cancel();
+      graceTimers.clear();
       if (running) {
         const { io, lastSeen, feed, devices } = running;
         await devices.idle();
