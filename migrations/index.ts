@@ -2,6 +2,7 @@ import { CreateTenancy1764000000000 } from './1764000000000-CreateTenancy';
 import { CreateTerminalDevices1764000100000 } from './1764000100000-CreateTerminalDevices';
 import { CreateLoyalty1764000200000 } from './1764000200000-CreateLoyalty';
 import { AddUserTokenVersion1764000300000 } from './1764000300000-AddUserTokenVersion';
+import { AddDeviceState1764000600000 } from './1764000600000-AddDeviceState';
 
 /** Every migration, in order. New ones are appended here (the app and the CLI both read this list). */
 export const migrations = [
@@ -9,4 +10,5 @@ export const migrations = [
   CreateTerminalDevices1764000100000,
   CreateLoyalty1764000200000,
   AddUserTokenVersion1764000300000,
+  AddDeviceState1764000600000,
 ];

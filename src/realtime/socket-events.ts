@@ -1,5 +1,5 @@
 import type { ErrorBody } from '../errors';
-import type { Device } from '../devices/schemas';
+import type { Device, DeviceState, DeviceStateReport } from '../devices/schemas';
 
 /** Why a device went offline, as `device:offline` tells dashboards. */
 export type OfflineReason =
@@ -39,8 +39,19 @@ export interface DeviceServerEvents {
   expiring: (payload: ExpiringPayload) => void;
 }
 
-/** `/devices`: tablets send nothing yet (pongs are Engine.IO packets, not events). */
-export type DeviceClientEvents = Record<never, never>;
+/** The answer to `state`: `{ok: true}`, or `{error}` (VALIDATION_ERROR with `details.fields`) and nothing kept. */
+export type StateAck = { ok: true } | { error: ErrorBody };
+
+/** `/devices`: what a tablet sends (pongs are Engine.IO packets, not events). */
+export interface DeviceClientEvents {
+  state: (payload: DeviceStateReport, ack: (answer: StateAck) => void) => void;
+}
+
+/** `device:state`: a device's latest state, at most once per 5 s per device (the latest at the end of the window). */
+export interface DeviceStatePayload {
+  device_id: number;
+  state: DeviceState;
+}
 
 export interface DeviceEventPayload {
   device: Device;
@@ -60,11 +71,12 @@ export interface DashboardServerEvents {
   'device:online': (payload: DeviceEventPayload) => void;
   'device:offline': (payload: DeviceOfflinePayload) => void;
   'device:expiring': (payload: DeviceEventPayload) => void;
+  'device:state': (payload: DeviceStatePayload) => void;
   expired: (payload: ErrorBody) => void;
 }
 
-/** The dashboard events about one device (everything but `expired`). */
-export type DashboardDeviceEvent = Exclude<keyof DashboardServerEvents, 'expired'>;
+/** The dashboard events that carry a full `Device` (everything but `expired` and `device:state`). */
+export type DashboardDeviceEvent = Exclude<keyof DashboardServerEvents, 'expired' | 'device:state'>;
 
 /** `/dashboard`: what a dashboard may send. */
 export interface DashboardClientEvents {
