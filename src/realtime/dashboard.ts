@@ -56,6 +56,7 @@ export class DashboardFeed {
   /** Devices whose `device:state` went out within the window: when, and the state still to send at its end. */
   private readonly stateSent = new Map<number, { at: number; merchantId: number; pending?: DeviceState }>();
   private sweeper: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly nsp: DashboardNamespace,
@@ -88,6 +89,7 @@ export class DashboardFeed {
    * state at the end of the window. One interval sweeps the devices in a window, and stops when there are none.
    */
   state(device: Pick<TerminalDevice, 'id' | 'merchantId'>, state: DeviceState): void {
+    if (this.stopped) return;
     const now = Date.now();
     const sent = this.stateSent.get(device.id);
     if (sent && now - sent.at < STATE_WINDOW_MS) {
@@ -97,6 +99,14 @@ export class DashboardFeed {
     this.stateSent.set(device.id, { at: now, merchantId: device.merchantId });
     this.sendState(device.id, device.merchantId, state);
     this.sweeper ??= setInterval(() => this.sweep(), STATE_SWEEP_MS).unref();
+  }
+
+  /** Drops what is still to send and stops the sweeps (the server is closing). */
+  stopStates(): void {
+    this.stopped = true;
+    this.stateSent.clear();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
   }
 
   private sweep(): void {
@@ -191,5 +201,12 @@ export function dashboardNamespace(
     });
   });
 
-  return new DashboardFeed(nsp, deps, unwrittenLastSeen);
+  const feed = new DashboardFeed(nsp, deps, unwrittenLastSeen);
+  // io.close() closes the adapter: no coalesced device:state goes out after that (the Redis client may be gone).
+  const closeAdapter = nsp.adapter.close.bind(nsp.adapter);
+  nsp.adapter.close = () => {
+    feed.stopStates();
+    return closeAdapter();
+  };
+  return feed;
 }
