@@ -4,6 +4,7 @@ import { CreateLoyalty1764000200000 } from './1764000200000-CreateLoyalty';
 import { AddUserTokenVersion1764000300000 } from './1764000300000-AddUserTokenVersion';
 import { CreateDeviceCommands1764000400000 } from './1764000400000-CreateDeviceCommands';
 import { AddDeviceTokenRenewal1764000500000 } from './1764000500000-AddDeviceTokenRenewal';
+import { AddDeviceState1764000600000 } from './1764000600000-AddDeviceState';
 
 /** Every migration, in order. New ones are appended here (the app and the CLI both read this list). */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   AddUserTokenVersion1764000300000,
   CreateDeviceCommands1764000400000,
   AddDeviceTokenRenewal1764000500000,
+  AddDeviceState1764000600000,
 ];

@@ -9,7 +9,7 @@ import type { sessionAnswer, writeAnswer } from './loyalty/schemas';
 import type { loginAnswer, merchantList, storeList, userList } from './tenancy/schemas';
 
 export type { ErrorBody, ErrorCode } from './errors';
-export type { Device, Pairing } from './devices/schemas';
+export type { Device, DeviceState, DeviceStateReport, Pairing } from './devices/schemas';
 export type {
   CardBody as Card,
   ProgramBody as Program,

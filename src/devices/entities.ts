@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Index } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 import { DateColumn, IdColumn, IntColumn, TextColumn } from '../db/columns';
+import type { DeviceState } from './schemas';
 
 /**
  * A paired POS tablet bound to one store of one merchant. The row keeps only the `jti` of the device token;
@@ -26,6 +27,8 @@ export class TerminalDevice {
   @TextColumn(255, { name: 'revoked_reason', nullable: true }) revokedReason: string | null;
   @IntColumn({ name: 'created_by_id', nullable: true }) createdById: number | null;
   @DateColumn({ name: 'expiry_warned_at', nullable: true }) expiryWarnedAt: Date | null;
+  /** The latest reported state, JSON text; the last_seen flush merges reports into it (see recordLastSeen). */
+  @Column({ type: 'text', nullable: true, transformer: { to: toJson, from: fromJson } }) state: DeviceState | null;
   @DateColumn({ name: 'created_at' }) createdAt: Date;
   @DateColumn({ name: 'updated_at' }) updatedAt: Date;
 }
@@ -54,7 +57,15 @@ export function newDeviceRow(input: {
     revokedReason: null,
     createdById: input.createdById,
     expiryWarnedAt: null,
+    state: null,
     createdAt: input.now,
     updatedAt: input.now,
   };
+}
+
+function toJson(v: DeviceState | null | undefined): string | null | undefined {
+  return v == null ? v : JSON.stringify(v);
+}
+function fromJson(v: string | null): DeviceState | null {
+  return v == null ? null : (JSON.parse(v) as DeviceState);
 }

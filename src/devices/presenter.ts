@@ -26,5 +26,6 @@ export function presentDevice(
     revoked_by_id: d.revokedById,
     created_at: d.createdAt.toISOString(),
     created_by_id: d.createdById,
+    state: d.state ?? null,
   };
 }

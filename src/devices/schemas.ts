@@ -13,6 +13,39 @@ export const renameBody = z.strictObject({ label });
 export const revokeBody = z.strictObject({ reason: text(0, 255).optional() }).default({});
 export const deviceParams = z.object({ device_id: idParam });
 
+/** A short string of a state report: one line, at most 64 characters. */
+const stateText = text(0, 64);
+const networks = ['wifi', 'cellular', 'ethernet', 'none'] as const;
+
+/** `state` (`/devices`): what a tablet reports about itself; every field optional, unknown fields refused. */
+export const stateReport = z.strictObject({
+  app_version: stateText.optional(),
+  os_version: stateText.optional(),
+  model: stateText.optional(),
+  battery_pct: z.number().int().min(0).max(100).optional(),
+  charging: z.boolean().optional(),
+  network: z.enum(networks).optional(),
+  wifi_rssi_dbm: z.number().int().min(-120).max(0).optional(),
+  free_storage_mb: z.number().int().min(0).max(1e12).optional(),
+  locale: stateText.optional(),
+});
+
+/** `Device.state`: the latest value of each reported field, and when the latest report arrived. */
+export const deviceStateSchema = z
+  .strictObject({
+    app_version: z.string().max(64).optional(),
+    os_version: z.string().max(64).optional(),
+    model: z.string().max(64).optional(),
+    battery_pct: z.number().int().min(0).max(100).optional(),
+    charging: z.boolean().optional(),
+    network: z.enum(networks).optional(),
+    wifi_rssi_dbm: z.number().int().min(-120).max(0).optional(),
+    free_storage_mb: z.number().int().min(0).optional(),
+    locale: z.string().max(64).optional(),
+    updated_at: instant.meta({ description: 'When the latest state report arrived' }),
+  })
+  .meta({ id: 'DeviceState' });
+
 /** The public `Device`: never the token, never the jti. */
 export const deviceSchema = z
   .strictObject({
@@ -32,6 +65,9 @@ export const deviceSchema = z
     revoked_by_id: z.number().int().nullable(),
     created_at: instant,
     created_by_id: z.number().int().nullable(),
+    state: deviceStateSchema
+      .nullable()
+      .meta({ description: 'The latest state the tablet reported (`state` event); null until a first report' }),
   })
   .meta({ id: 'Device' });
 
@@ -53,3 +89,5 @@ export const deviceList = page(deviceSchema).meta({ id: 'DeviceList' });
 
 export type Device = z.infer<typeof deviceSchema>;
 export type Pairing = z.infer<typeof pairingSchema>;
+export type DeviceState = z.infer<typeof deviceStateSchema>;
+export type DeviceStateReport = z.infer<typeof stateReport>;

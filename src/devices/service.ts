@@ -7,7 +7,7 @@ import type { TenancyService } from '../tenancy/service';
 import type { DeviceStatus, DeviceView } from './domain';
 import { newDeviceRow, TerminalDevice } from './entities';
 import type { PresenceReader } from './presence-reader';
-import type { Pairing } from './schemas';
+import type { DeviceState, Pairing } from './schemas';
 import { qrPayload, qrPng } from './qr';
 
 export interface DeviceFilter {
@@ -21,6 +21,8 @@ export interface DeviceFilter {
 export interface LastSeen {
   at: Date;
   ip: string | null;
+  /** State reported since the last write: merged into the stored state (fields not reported are kept). */
+  state?: DeviceState;
 }
 
 interface DeviceServiceConfig {
@@ -234,15 +236,22 @@ export class DeviceService {
     const meta = this.db.getMetadata(TerminalDevice);
     const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
     const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
+    // Reported state is a JSON merge patch over the stored state (never null values): SQLite's json_patch and
+    // MySQL/MariaDB's JSON_MERGE_PATCH keep the fields a report left out, whichever node wrote them.
+    const patch = this.db.options.type === 'mysql' ? 'JSON_MERGE_PATCH' : 'json_patch';
     for (let i = 0; i < batch.length; i += CHUNK) {
       const chunk = batch.slice(i, i + CHUNK);
       const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
+      const reported = chunk.filter(([, s]) => s.state);
+      const stateWhens = reported.map(() => `WHEN ? THEN ${patch}(COALESCE(state, '{}'), ?)`).join(' ');
       const sql =
-        `UPDATE ${meta.tableName} SET last_seen_at = CASE id ${whens} END, last_seen_ip = CASE id ${whens} END ` +
-        `WHERE id IN (${chunk.map(() => '?').join(', ')})`;
+        `UPDATE ${meta.tableName} SET last_seen_at = CASE id ${whens} END, last_seen_ip = CASE id ${whens} END` +
+        (reported.length ? `, state = CASE id ${stateWhens} ELSE state END` : '') +
+        ` WHERE id IN (${chunk.map(() => '?').join(', ')})`;
       const params = [
         ...chunk.flatMap(([id, s]) => [id, toDb(s.at)]),
         ...chunk.flatMap(([id, s]) => [id, s.ip]),
+        ...reported.flatMap(([id, s]) => [id, JSON.stringify(s.state)]),
         ...chunk.map(([id]) => id),
       ];
       await this.db.query(sql, params);

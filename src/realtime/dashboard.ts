@@ -7,6 +7,7 @@ import { presentCommand } from '../commands/presenter';
 import type { Services } from '../context';
 import type { DeviceView } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
+import type { DeviceState } from '../devices/schemas';
 import { presentDevice } from '../devices/presenter';
 import type { LastSeen } from '../devices/service';
 import { AppError, withDeadline } from '../errors';
@@ -33,6 +34,19 @@ const merchantRoom = (merchantId: number) => `merchant:${merchantId}`;
 const subscribeBody = z.strictObject({ merchant_id: z.number().int().positive() });
 /** The subscribe ack lists the newest devices, like GET …/devices?limit=500, with the total. */
 const ACK_LIMIT = 500;
+/** `device:state` goes out at most once per window per device; the latest state at the end of the window. */
+export const STATE_WINDOW_MS = 5000;
+const STATE_SWEEP_MS = 250;
+
+/** A view with what this node has not written yet (last_seen, reported state) merged in, when newer. */
+function withUnwritten(view: DeviceView, seen: LastSeen | undefined): DeviceView {
+  if (!seen) return view;
+  const d = view.device;
+  const fresh = { ...d };
+  if (!d.lastSeenAt || seen.at > d.lastSeenAt) Object.assign(fresh, { lastSeenAt: seen.at, lastSeenIp: seen.ip });
+  if (seen.state) fresh.state = { ...d.state, ...seen.state };
+  return { ...view, device: fresh };
+}
 
 type Deps = Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices' | 'policy'>;
 
@@ -41,6 +55,11 @@ type Deps = Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices
  * `{device}` with the full presented Device, plus `reason` for `device:offline`.
  */
 export class DashboardFeed {
+  /** Devices whose `device:state` went out within the window: when, and the state still to send at its end. */
+  private readonly stateSent = new Map<number, { at: number; merchantId: number; pending?: DeviceState }>();
+  private sweeper: NodeJS.Timeout | undefined;
+  private stopped = false;
+
   constructor(
     private readonly nsp: DashboardNamespace,
     private readonly deps: Deps,
@@ -59,11 +78,8 @@ export class DashboardFeed {
   /** Emits views the caller already has (a connecting socket knows its store code and that it is online). */
   emit(event: DashboardDeviceEvent, views: DeviceView[], reason?: OfflineReason): void {
     for (const view of views) {
-      const d = view.device;
-      const seen = this.unwrittenLastSeen(d.id);
-      const fresh =
-        seen && (!d.lastSeenAt || seen.at > d.lastSeenAt) ? { ...d, lastSeenAt: seen.at, lastSeenIp: seen.ip } : d;
-      const device = presentDevice({ ...view, device: fresh }, this.deps.config.expiryWarningDays);
+      const fresh = withUnwritten(view, this.unwrittenLastSeen(view.device.id));
+      const device = presentDevice(fresh, this.deps.config.expiryWarningDays);
       const room = this.nsp.to(merchantRoom(device.merchant_id));
       if (event === 'device:offline') room.emit(event, { device, reason: reason ?? 'client_disconnect' });
       else room.emit(event, { device });
@@ -73,6 +89,57 @@ export class DashboardFeed {
   /** `command:updated {command}` to the command's merchant. */
   commandUpdated(command: DeviceCommand): void {
     this.nsp.to(merchantRoom(command.merchantId)).emit('command:updated', { command: presentCommand(command) });
+  }
+
+  /**
+   * `device:state {device_id, state}`: at once if none went out for this device within the window, else the latest
+   * state at the end of the window. One interval sweeps the devices in a window, and stops when there are none.
+   */
+  state(device: Pick<TerminalDevice, 'id' | 'merchantId'>, state: DeviceState): void {
+    if (this.stopped) return;
+    const now = Date.now();
+    const sent = this.stateSent.get(device.id);
+    if (sent && now - sent.at < STATE_WINDOW_MS) {
+      sent.pending = state;
+      return;
+    }
+    this.stateSent.set(device.id, { at: now, merchantId: device.merchantId });
+    this.sendState(device.id, device.merchantId, state);
+    this.sweeper ??= setInterval(() => this.sweep(), STATE_SWEEP_MS).unref();
+  }
+
+  /** Drops what is still to send and stops the sweeps (the server is closing). */
+  stopStates(): void {
+    this.stopped = true;
+    this.stateSent.clear();
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, sent] of this.stateSent) {
+      if (now - sent.at < STATE_WINDOW_MS) continue;
+      if (!sent.pending) {
+        this.stateSent.delete(id);
+        continue;
+      }
+      this.sendState(id, sent.merchantId, sent.pending);
+      sent.at = now;
+      sent.pending = undefined;
+    }
+    if (this.stateSent.size === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private sendState(deviceId: number, merchantId: number, state: DeviceState): void {
+    try {
+      this.nsp.to(merchantRoom(merchantId)).emit('device:state', { device_id: deviceId, state });
+    } catch (err) {
+      this.deps.logger.warn({ err }, 'device:state not sent');
+    }
   }
 
   /** Announces devices known by id only (presence transitions), read in chunks. */
@@ -98,7 +165,8 @@ export function dashboardNamespace(
   door: Pick<HandshakeDeps, 'handshakes' | 'guard' | 'timeoutMs'> & { events: EventLimiter },
   unwrittenLastSeen: (id: number) => LastSeen | undefined,
 ): DashboardFeed {
-  const { policy, devices, logger, config } = deps;
+  const { policy, devices, logger } = deps;
+  const days = deps.config.expiryWarningDays;
   const nsp: DashboardNamespace = io.of('/dashboard');
   const connected = deps.metrics.gauge('realtime_dashboard_sockets', 'Dashboard sockets connected to this node');
 
@@ -132,12 +200,20 @@ export function dashboardNamespace(
         void socket.join(merchantRoom(merchantId));
         const list = devices.list(merchantId, { limit: ACK_LIMIT, offset: 0 });
         const { items, total } = await withDeadline(list, door.timeoutMs);
-        ack({ items: items.map((v) => presentDevice(v, config.expiryWarningDays)), total });
+        // Like REST: what is stored (unwritten last_seen and state show after the next flush).
+        ack({ items: items.map((v) => presentDevice(v, days)), total });
       } catch (err) {
         ack({ error: socketError(err, logger) });
       }
     });
   });
 
-  return new DashboardFeed(nsp, deps, unwrittenLastSeen);
+  const feed = new DashboardFeed(nsp, deps, unwrittenLastSeen);
+  // io.close() closes the adapter: no coalesced device:state goes out after that (the Redis client may be gone).
+  const closeAdapter = nsp.adapter.close.bind(nsp.adapter);
+  nsp.adapter.close = () => {
+    feed.stopStates();
+    return closeAdapter();
+  };
+  return feed;
 }

@@ -3,6 +3,7 @@ import type { Services } from '../context';
 import { daysLeft, isExpiringSoon } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
 import type { DeviceCommand } from '../commands/entities';
+import { type DeviceState, stateReport } from '../devices/schemas';
 import { AppError, withDeadline } from '../errors';
 import { CommandChannel } from './command-channel';
 import type { DashboardFeed } from './dashboard';
@@ -12,7 +13,7 @@ import { KeyedQueue } from './keyed-queue';
 import type { LastSeenBatcher } from './last-seen';
 import type { PresenceRegistry } from './presence-registry';
 import { runAt } from './run-at';
-import type { DeviceClientEvents, DeviceServerEvents, OfflineReason, RevokedPayload } from './socket-events';
+import type { DeviceClientEvents, DeviceServerEvents, OfflineReason, RevokedPayload, StateAck } from './socket-events';
 
 interface DeviceSocketData {
   device: TerminalDevice;
@@ -22,6 +23,8 @@ interface DeviceSocketData {
   dropReason?: OfflineReason;
   /** Whether presence counts this socket (it is not counted if dropped before it was recorded). */
   counted?: boolean;
+  /** The device's full state as this socket knows it (the row at the handshake, then the reports). */
+  state?: DeviceState;
 }
 
 /** A server-side drop: `revoked` (revoke) or `reissued` (the token was replaced). */
@@ -167,6 +170,17 @@ export function devicesNamespace(
         if (await presence.disconnected(device.id))
           await feed.sendByIds('device:offline', [device.id], { online: false, reason });
       });
+    });
+
+    // `state {…}`: validated, merged in memory, written by the next last_seen flush; dashboards get `device:state`.
+    socket.on('state', (payload: unknown, ack: (answer: StateAck) => void) => {
+      const report = stateReport.safeParse(payload);
+      if (!report.success) return void (typeof ack === 'function' && ack({ error: socketError(report.error, logger) }));
+      const state: DeviceState = { ...report.data, updated_at: new Date().toISOString() };
+      lastSeen.report(device.id, data.ip, state);
+      data.state = { ...(data.state ?? device.state), ...lastSeen.peek(device.id)?.state, ...state };
+      feed.state(device, data.state);
+      if (typeof ack === 'function') ack({ ok: true });
     });
   });
 

@@ -1,3 +1,4 @@
+import type { DeviceState } from '../devices/schemas';
 import type { DeviceService, LastSeen } from '../devices/service';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
@@ -5,7 +6,9 @@ import type { Metrics } from '../metrics';
 /**
  * Keeps the latest (time, ip) per connected device in memory and has DeviceService write them every
  * LAST_SEEN_FLUSH_MS, one statement per chunk of devices, so a device costs at most one row write per period
- * however chatty its socket is. A flush that fails keeps its values for the next one. close() writes what is left.
+ * however chatty its socket is. Reported device state rides along: the fields reported since the last write are
+ * merged in memory and written by the same statement. A flush that fails keeps its values for the next one (state
+ * reported meanwhile is newer and wins field by field). close() writes what is left.
  */
 export class LastSeenBatcher {
   private readonly pending = new Map<number, LastSeen>();
@@ -34,7 +37,14 @@ export class LastSeenBatcher {
   }
 
   touch(deviceId: number, ip: string | null, at = new Date()): void {
-    this.pending.set(deviceId, { at, ip });
+    const state = this.pending.get(deviceId)?.state;
+    this.pending.set(deviceId, state ? { at, ip, state } : { at, ip });
+  }
+
+  /** A state report (already stamped with `updated_at`): merged over what is not written yet. */
+  report(deviceId: number, ip: string | null, state: DeviceState, at = new Date()): void {
+    const before = this.pending.get(deviceId)?.state;
+    this.pending.set(deviceId, { at, ip, state: { ...before, ...state } });
   }
 
   /** The value not yet written for a device, if any (so events can show the true last_seen before the flush). */
@@ -64,7 +74,11 @@ export class LastSeenBatcher {
       await this.devices.recordLastSeen(batch, (rows) => this.rows.observe(rows));
     } catch (err) {
       // Keep what was not written for the next flush; a value touched meanwhile is newer and wins.
-      for (const [id, seen] of batch) if (!this.pending.has(id)) this.pending.set(id, seen);
+      for (const [id, seen] of batch) {
+        const newer = this.pending.get(id);
+        if (!newer) this.pending.set(id, seen);
+        else if (seen.state) newer.state = { ...seen.state, ...newer.state };
+      }
       throw err;
     } finally {
       end();

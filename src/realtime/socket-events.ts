@@ -1,6 +1,6 @@
 import type { ErrorBody } from '../errors';
 import type { Command } from '../commands/schemas';
-import type { Device } from '../devices/schemas';
+import type { Device, DeviceState, DeviceStateReport } from '../devices/schemas';
 
 /** Why a device went offline, as `device:offline` tells dashboards. */
 export type OfflineReason =
@@ -60,9 +60,19 @@ export interface DeviceServerEvents {
   expiring: (payload: ExpiringPayload) => void;
 }
 
+/** The answer to `state`: `{ok: true}`, or `{error}` (VALIDATION_ERROR with `details.fields`) and nothing kept. */
+export type StateAck = { ok: true } | { error: ErrorBody };
+
 /** `/devices`: what a tablet sends (pongs are Engine.IO packets, not events). */
 export interface DeviceClientEvents {
   'command:result': (payload: CommandResultPayload, ack: (answer: CommandResultAck) => void) => void;
+  state: (payload: DeviceStateReport, ack: (answer: StateAck) => void) => void;
+}
+
+/** `device:state`: a device's latest state, at most once per 5 s per device (the latest at the end of the window). */
+export interface DeviceStatePayload {
+  device_id: number;
+  state: DeviceState;
 }
 
 export interface DeviceEventPayload {
@@ -84,11 +94,12 @@ export interface DashboardServerEvents {
   'device:offline': (payload: DeviceOfflinePayload) => void;
   'device:expiring': (payload: DeviceEventPayload) => void;
   'command:updated': (payload: { command: Command }) => void;
+  'device:state': (payload: DeviceStatePayload) => void;
   expired: (payload: ErrorBody) => void;
 }
 
-/** The dashboard events about one device (everything but `expired`). */
-export type DashboardDeviceEvent = Exclude<keyof DashboardServerEvents, 'expired' | 'command:updated'>;
+/** The dashboard events that carry a full `Device` (everything but `expired`, `command:updated` and `device:state`). */
+export type DashboardDeviceEvent = Exclude<keyof DashboardServerEvents, 'expired' | 'command:updated' | 'device:state'>;
 
 /** `/dashboard`: what a dashboard may send. */
 export interface DashboardClientEvents {
