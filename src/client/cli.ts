@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
+import type { CommandPayload } from '../wire';
 import { type Credentials, FileCredentialStore, fetchSession, type StopReason, TabletClient } from './tablet';
 
 const EXIT: Record<StopReason, number> = { closed: 0, revoked: 3, expired: 4, invalid_token: 5 };
@@ -101,19 +102,24 @@ async function main(): Promise<number> {
     print('revoked', { ...p }, `revoked (${p.reason}${p.revoked_reason ? `: ${p.revoked_reason}` : ''})`),
   );
   c.on('expired', (p) => print('expired', { ...p }, `expired: ${p.message}`));
+  // What each command was, to name it when its result is printed.
+  const commands = new Map<number, string>();
+  const describe = (cmd: CommandPayload) => `${cmd.type} ${JSON.stringify(cmd.args)}`;
   c.on('command', (cmd) => {
+    commands.set(cmd.id, describe(cmd));
     if (cmd.type === 'identify')
       print('identify', { ...cmd }, `>>> IDENTIFY: flashing for ${cmd.args.seconds ?? 10} s <<<`);
     if (cmd.type === 'show_message') print('message', { ...cmd }, `>>> MESSAGE: ${String(cmd.args.text)} <<<`);
   });
-  c.on('command:duplicate', (cmd) =>
-    print('command:duplicate', { id: cmd.id, type: cmd.type }, `command ${cmd.id} ${cmd.type} already run: not again`),
-  );
+  c.on('command:duplicate', (cmd) => {
+    commands.set(cmd.id, describe(cmd));
+    print('command:duplicate', { id: cmd.id, type: cmd.type }, `command ${cmd.id} ${cmd.type} already run: not again`);
+  });
   c.on('command:result', (r, ack) =>
     print(
       'command:result',
       { ...r, ack },
-      `command ${r.id} → ${r.ok ? 'done' : `failed ${r.error?.message}`} ${JSON.stringify(r.result ?? {})}` +
+      `command ${r.id} ${commands.get(r.id) ?? ''} → ${r.ok ? 'done' : `failed ${r.error?.message}`} ${JSON.stringify(r.result ?? {})}` +
         (ack && 'status' in ack ? ` (${ack.status})` : ''),
     ),
   );
