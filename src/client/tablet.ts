@@ -341,6 +341,7 @@ export class TabletClient extends EventEmitter {
     const seen = this.state.executed.find((e) => e.id === command.id);
     if (seen) {
       this.emit('command:duplicate', command);
+      // No stored result: the app died while running it. Not run again; the command expires on the server.
       if (seen.result) await this.sendResult(socket, seen.result);
       return;
     }

@@ -12,9 +12,20 @@ import {
   TabletClient,
   type TabletState,
 } from '../../src/client';
-import { bearer, makeTenant, type MadeTenant, pairDevice, tempDir, waitFor } from '../helpers';
 import { createServer } from '../../src/server';
-import { suite, type TestHub, testConfig } from '../helpers';
+import {
+  bearer,
+  deviceRow,
+  eventBus,
+  makeTenant,
+  type MadeTenant,
+  pairDevice,
+  suite,
+  type TestHub,
+  tempDir,
+  testConfig,
+  waitFor,
+} from '../helpers';
 import { closedAfterEach, dashboardSocket } from '../socket-helpers';
 
 const freePort = () =>
@@ -159,6 +170,24 @@ describe('the reference tablet client', function () {
     await t.http.get('/api/v1/store/loyalty/session').set(bearer(device.token)).expect(401);
   });
 
+  it('expiring: it renews by itself and carries on with the new token', async () => {
+    const device = await pairDevice(t, tenant);
+    const store = new MemoryCredentialStore();
+    const c = client(device.token, store);
+    const first = sessionOf(c);
+    await c.start();
+    await first;
+    const renewed = new Promise<string>((resolve) => c.once('renewed', resolve));
+    const again = sessionOf(c);
+    // What the expiry job publishes for a device it flags (the same event bus, the same socket event).
+    eventBus(t).emit('device.expiring', { device: await deviceRow(t, device.id) });
+    await renewed;
+    await again;
+    const fresh = store.state!.credentials.auth_token;
+    expect(fresh).not.to.equal(device.token);
+    await t.http.get('/api/v1/store/loyalty/session').set(bearer(fresh)).expect(200);
+  });
+
   it('a revoke stops it for good: stopped resolves with "revoked", the CLI exits 3', async () => {
     const device = await pairDevice(t, tenant);
     const dir = tempDir();
@@ -187,6 +216,37 @@ describe('the reference tablet client', function () {
     expect(await cli(['--payload', '{"api_url": 1}', '--state-file', path.join(tempDir(), 's.json')]).exited).to.equal(
       2,
     );
+  });
+
+  it('reload: the result is sent, then it reconnects (a new session)', async () => {
+    const device = await pairDevice(t, tenant);
+    const c = client(device.token);
+    let sessions = 0;
+    c.on('session', () => sessions++);
+    await c.start();
+    const reload = await sendCommand(device.id, { type: 'reload' });
+    await waitFor(async () => (await getCommand(device.id, reload.id)).status === 'succeeded', 10_000);
+    await waitFor(() => sessions === 2, 10_000);
+  });
+
+  it('cannot connect: retries with full-jitter backoff, each delay within min(cap, base·2^attempt)', async () => {
+    const port = await freePort(); // nothing listens there
+    const c = new TabletClient(
+      { api_url: `http://127.0.0.1:${port}`, store_code: 'S', auth_token: 'x' },
+      new MemoryCredentialStore(),
+      { baseDelayMs: 5, maxDelayMs: 40 },
+    );
+    clients.push(c);
+    const retries: [number, number][] = [];
+    c.on('reconnecting', (attempt, delay) => retries.push([attempt, delay]));
+    await c.start();
+    await waitFor(() => retries.length >= 7, 10_000);
+    c.close();
+    expect(await c.stopped).to.equal('closed' satisfies StopReason);
+    retries.slice(0, 7).forEach(([attempt, delay], i) => {
+      expect(attempt).to.equal(i + 1);
+      expect(delay).to.be.within(0, Math.min(40, 5 * 2 ** i));
+    });
   });
 
   it('bad arguments exit 2', async () => {
