@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Page } from 'playwright-core';
 import { bearer, createTenant, pairDevice, type Tenant, type TestHub, waitFor } from '../helpers';
 import { tabletOnline as connectTablet, type TestSocket } from '../socket-helpers';
-import { browserSuite, merchantUser, signIn } from './browser';
+import { adminUser, browserSuite, merchantUser, signIn } from './browser';
 
 describe('pages: a merchant sends commands to its tablets and sees their state, live', function () {
   this.timeout(60_000);
@@ -141,5 +141,36 @@ describe('pages: a merchant sends commands to its tablets and sees their state, 
     await page.reload();
     await state.getByText('Low battery').waitFor();
     expect(await state.textContent()).to.include('App 2.3.1');
+  });
+
+  it("an admin, on a merchant's behalf: Identify from the same list, its status followed live; the command is the admin's", async () => {
+    const tenant = await createTenant(t, admin, 1);
+    const paired = await pairDevice(t, tenant, 0, 'Support till');
+    const tablet = await tabletOnline(paired.token);
+    let answer: () => void = () => {};
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    tablet.socket.on('command', (p: { id: number }, received: () => void) => {
+      received();
+      answered.then(() => tablet.emitWithAck('command:result', { id: p.id, ok: true }));
+    });
+    const me = await adminUser(t);
+    const { page } = await suite.open();
+    await signIn(page, t.url, me.email, /\/admin\/merchants$/);
+    await page.goto(`${t.url}/admin/merchants/${tenant.merchantId}/loyalty/devices`);
+    await page.getByTestId('live-state').filter({ hasText: 'Live' }).waitFor();
+    await row(page, paired.id).locator('[data-online="yes"]').waitFor();
+
+    await page.getByRole('button', { name: 'Details of Support till' }).click();
+    const details = page.getByRole('dialog', { name: 'Support till' });
+    await details.getByText('No commands yet.').waitFor();
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'Identify Support till' }).click();
+    await page.getByRole('button', { name: 'Details of Support till' }).click();
+    await details.getByTestId('command-status').filter({ hasText: 'Delivered' }).waitFor();
+    answer();
+    await details.getByTestId('command-status').filter({ hasText: 'Succeeded' }).waitFor();
+    const [command] = await commandsOf(tenant, paired.id);
+    expect(command).to.include({ type: 'identify', status: 'succeeded', created_by_id: me.id });
   });
 });
