@@ -232,7 +232,10 @@ document.addEventListener('alpine:init', () => {
           if (this.portal === 'admin') await this.subscribe(s);
           this.live = 'on';
           // Events sent while we were away are lost: catch up from the REST list.
-          if (lost) this.reload();
+          if (lost) {
+            this.reload();
+            this.loadCommands();
+          }
           lost = false;
         });
         s.on('disconnect', (reason) => {
