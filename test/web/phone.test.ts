@@ -46,7 +46,15 @@ describe('pages: usable on a phone (360 px wide)', function () {
     await fitsTheScreen(page);
     await reachable(page.getByRole('button', { name: 'Log out' }));
     await reachable(page.getByRole('button', { name: 'Pair a device' }));
-    for (const name of [`Rename ${label}`, `Reissue the token of ${label}`, `Revoke ${label}`])
+    for (const name of [
+      `Rename ${label}`,
+      `Identify ${label}`,
+      `Send a message to ${label}`,
+      `Reload ${label}`,
+      `Details of ${label}`,
+      `Reissue the token of ${label}`,
+      `Revoke ${label}`,
+    ])
       await reachable(page.getByRole('button', { name }));
     // Each cell says what it is, now that the column headers are out of sight.
     expect(await row.locator('td[data-label="Expires"]').isVisible()).to.equal(true);

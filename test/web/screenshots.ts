@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { io as connect, type Socket } from 'socket.io-client';
 import { TerminalDevice } from '../../src/devices/entities';
-import { adminToken, bearer, startHub, uniq, type TestHub } from '../helpers';
+import { adminToken, bearer, startHub, uniq, type TestHub, waitFor } from '../helpers';
 import { adminUser, launchChromium, merchantUser, openPage, PHONE, signIn } from './browser';
 
 const DOCS = path.join(__dirname, '..', '..', 'docs');
@@ -73,6 +73,26 @@ async function seed(t: TestHub, admin: string) {
     connect(`${t.url}/devices`, { auth: { token: p.pairing.auth_token }, transports: ['websocket'] }),
   );
   await Promise.all(sockets.map((s) => new Promise((resolve) => s.once('session', resolve))));
+  // They acknowledge commands and carry them out; they report their state.
+  for (const s of sockets)
+    s.on('command', (p: { id: number }, received: () => void) => {
+      received();
+      s.emit('command:result', { id: p.id, ok: true }, () => {});
+    });
+  const states = [
+    { app_version: '2.3.1', battery_pct: 86, charging: true, network: 'ethernet' },
+    { app_version: '2.3.1', battery_pct: 12, charging: false, network: 'wifi' },
+  ];
+  await Promise.all(sockets.map((s, i) => s.timeout(5000).emitWithAck('state', states[i])));
+  // Reports are written in batches: wait until the list carries them.
+  await waitFor(
+    async () =>
+      (await t.http.get(base).set(bearer(admin)).expect(200)).body.items.every(
+        (d: { online: boolean; state: unknown }) => !d.online || d.state,
+      ),
+    20_000,
+    200,
+  );
   return { email, merchantId, sockets };
 }
 
@@ -100,6 +120,11 @@ async function main() {
     await merchant.page.getByRole('button', { name: 'Create pairing code' }).click();
     await merchant.page.getByTestId('qr').waitFor();
     await shot(merchant.page, 'pair-qr.png');
+    await merchant.page.keyboard.press('Escape');
+    await merchant.page.getByRole('button', { name: 'Identify Counter 2' }).click();
+    await merchant.page.getByRole('button', { name: 'Details of Counter 2' }).click();
+    await merchant.page.getByTestId('command-status').filter({ hasText: 'Succeeded' }).waitFor();
+    await shot(merchant.page, 'device-details.png');
     await merchant.page.keyboard.press('Escape');
     await merchant.page.getByTestId('language').selectOption('fr');
     await merchant.page.getByRole('heading', { name: 'Terminaux' }).waitFor();

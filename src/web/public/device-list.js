@@ -5,15 +5,24 @@
  * Live updates come from the Socket.IO /dashboard namespace; the one-time pairing secret (token and QR) is kept
  * only while its dialog is open.
  */
-/** @import { DashboardDeviceEvent, Device, DeviceEventPayload, DeviceList, Merchant, PairingAnswer, Store, StoreList, SubscribeAck } from '../../wire' */
+/** @import { DashboardDeviceEvent, DashboardServerEvents, Device, DeviceEventPayload, DeviceList, DeviceState, DeviceStatePayload, Merchant, PairingAnswer, Store, StoreList, SubscribeAck } from '../../wire' */
 import { api, errorText, fieldErrors, focusById, session, t, toLogin } from './core.js';
 
 /** @typedef {Device['status'] | 'expiring'} Badge */
 /** @typedef {'connecting' | 'on' | 'lost' | 'off'} LiveState */
 /** The one-time secret of a pairing or reissue, while its dialog is open. */
 /** @typedef {{ reissued: boolean, label: string, store_code: string, token: string, qr: string, expires_at: string, copied: boolean }} Secret */
-/** @typedef {{ action: 'revoke' | 'reissue', id: number, label: string, reason: string, busy: boolean, error: string }} Confirm */
-/** @typedef {'pairDialog' | 'secretDialog' | 'confirmDialog'} DialogRef */
+/** @typedef {{ action: 'revoke' | 'reissue' | 'reload', id: number, label: string, reason: string, busy: boolean, error: string }} Confirm */
+/** @typedef {'pairDialog' | 'secretDialog' | 'confirmDialog' | 'messageDialog' | 'detailsDialog'} DialogRef */
+/** A device command, as `command:updated` carries it. */
+/** @typedef {Parameters<DashboardServerEvents['command:updated']>[0]['command']} Command */
+/** @typedef {{ id: number, label: string, text: string, seconds: string, error: string, textError: string, secondsError: string, busy: boolean }} MessageForm */
+/** @typedef {{ id: number, label: string, items: Command[], loading: boolean, error: string }} Details */
+
+/** A command can still be canceled while it has not reached the tablet. */
+const CANCELABLE = ['queued', 'sent'];
+/** Below this, a battery that is not charging gets a hint. */
+const LOW_BATTERY = 20;
 
 /** Status of the badge: `expiring` is an active device inside the warning window. @returns {Badge} */
 const badgeOf = (/** @type {Device} */ d) => (d.status === 'active' && d.expiring_soon ? 'expiring' : d.status);
@@ -34,6 +43,10 @@ const LIVE_EVENTS = [
   'device:expiring',
 ];
 const SESSION_ERRORS = ['UNAUTHENTICATED', 'INVALID_TOKEN', 'TOKEN_EXPIRED'];
+
+const STATUS_ORDER = ['queued', 'sent', 'delivered', 'succeeded', 'failed', 'expired', 'canceled'];
+/** How far a command has gone: final statuses all rank after the unfinished ones. @param {Command} c */
+const rank = (c) => Math.min(STATUS_ORDER.indexOf(c.status), 3);
 
 const noEditing = () => ({ id: /** @type {number | null} */ (null), label: '', error: '', busy: false });
 
@@ -68,6 +81,10 @@ document.addEventListener('alpine:init', () => {
       /** @type {Confirm | null} */
       confirm: null,
       editing: noEditing(),
+      /** @type {MessageForm | null} */
+      message: null,
+      /** @type {Details | null} */
+      details: null,
 
       init() {
         if (!session.token()) return;
@@ -134,8 +151,11 @@ document.addEventListener('alpine:init', () => {
         if (this.merchantId !== null && device.merchant_id !== this.merchantId) return;
         const i = this.devices.findIndex((d) => d.id === device.id);
         if (i >= 0) {
-          const online = fromAnswer && this.live === 'on' ? this.devices[i].online : device.online;
-          this.devices.splice(i, 1, { ...device, online });
+          const old = this.devices[i];
+          const online = fromAnswer && this.live === 'on' ? old.online : device.online;
+          // A `device:state` may have brought a newer state than the one this device carries.
+          const newer = old.state && (!device.state || old.state.updated_at > device.state.updated_at);
+          this.devices.splice(i, 1, { ...device, online, state: newer ? old.state : device.state });
         } else {
           this.devices.push(device);
           this.devices.sort(newestFirst);
@@ -212,7 +232,10 @@ document.addEventListener('alpine:init', () => {
           if (this.portal === 'admin') await this.subscribe(s);
           this.live = 'on';
           // Events sent while we were away are lost: catch up from the REST list.
-          if (lost) this.reload();
+          if (lost) {
+            this.reload();
+            this.loadCommands();
+          }
           lost = false;
         });
         s.on('disconnect', (reason) => {
@@ -230,6 +253,8 @@ document.addEventListener('alpine:init', () => {
         });
         s.on('expired', () => toLogin());
         for (const name of LIVE_EVENTS) s.on(name, (/** @type {DeviceEventPayload} */ p) => this.upsert(p.device));
+        s.on('command:updated', (p) => this.commandUpdated(p.command));
+        s.on('device:state', (p) => this.stateUpdated(p));
       },
 
       /**
@@ -268,6 +293,8 @@ document.addEventListener('alpine:init', () => {
       closeDialog(ref) {
         if (ref === 'secretDialog') this.forgetSecret();
         if (ref === 'confirmDialog') this.forgetConfirm();
+        if (ref === 'messageDialog') this.message = null;
+        if (ref === 'detailsDialog') this.details = null;
         this.dialog(ref).close();
       },
 
@@ -366,6 +393,17 @@ document.addEventListener('alpine:init', () => {
         if (!c) return;
         c.busy = true;
         c.error = '';
+        if (c.action === 'reload') {
+          try {
+            await this.sendCommand(c.id, { type: 'reload' });
+            this.closeDialog('confirmDialog');
+            this.say(t('page.devices.notice.command_sent', { label: c.label }));
+          } catch (err) {
+            c.error = errorText(err);
+            c.busy = false;
+          }
+          return;
+        }
         try {
           const reason = c.reason.trim();
           const res = /** @type {PairingAnswer} */ (
@@ -422,6 +460,149 @@ document.addEventListener('alpine:init', () => {
           e.error = fieldErrors(err).label ? t('page.devices.pair.label_invalid') : errorText(err);
           e.busy = false;
         }
+      },
+
+      // --- commands and state --------------------------------------------------------------------------------------
+      /** @param {number} id @param {unknown} body @returns {Promise<Command>} */
+      async sendCommand(id, body) {
+        const res = /** @type {{ command: Command }} */ (await api('POST', `${this.base}/${id}/commands`, body));
+        this.commandUpdated(res.command);
+        return res.command;
+      },
+
+      /** @param {Device} d */
+      async identify(d) {
+        try {
+          await this.sendCommand(d.id, { type: 'identify' });
+          this.say(t('page.devices.notice.command_sent', { label: d.label }));
+        } catch (err) {
+          this.say(errorText(err));
+        }
+      },
+
+      /** @param {Device} d */
+      askReload(d) {
+        this.confirm = { action: 'reload', id: d.id, label: d.label, reason: '', busy: false, error: '' };
+        this.openDialog('confirmDialog');
+      },
+
+      /** @param {Device} d */
+      openMessage(d) {
+        this.message = {
+          id: d.id,
+          label: d.label,
+          text: '',
+          seconds: '',
+          error: '',
+          textError: '',
+          secondsError: '',
+          busy: false,
+        };
+        this.openDialog('messageDialog', 'message-text');
+      },
+
+      async submitMessage() {
+        const m = this.message;
+        if (!m) return;
+        m.error = '';
+        m.textError = '';
+        m.secondsError = '';
+        m.busy = true;
+        /** @type {{ text: string, seconds?: number }} */
+        const args = { text: m.text };
+        if (String(m.seconds).trim() !== '') args.seconds = Number(m.seconds);
+        try {
+          await this.sendCommand(m.id, { type: 'show_message', args });
+          this.closeDialog('messageDialog');
+          this.say(t('page.devices.notice.command_sent', { label: m.label }));
+        } catch (err) {
+          const fields = fieldErrors(err);
+          m.textError = fields['args.text'] ?? (fields.args && !fields['args.seconds'] ? fields.args : '');
+          m.secondsError = fields['args.seconds'] ?? '';
+          if (!m.textError && !m.secondsError) m.error = errorText(err);
+          m.busy = false;
+          focusById(m.secondsError && !m.textError ? 'message-seconds' : 'message-text');
+        }
+      },
+
+      /** @param {Device} d */
+      async openDetails(d) {
+        this.details = { id: d.id, label: d.label, items: [], loading: true, error: '' };
+        this.openDialog('detailsDialog', 'details-close');
+        await this.loadCommands();
+      },
+
+      async loadCommands() {
+        const details = this.details;
+        if (!details) return;
+        try {
+          const res = /** @type {{ items: Command[] }} */ (
+            await api('GET', `${this.base}/${details.id}/commands?limit=10`)
+          );
+          // Live updates that came in while loading are newer than the list: keep them.
+          const live = details.items;
+          details.items = res.items.map((c) => live.find((l) => l.id === c.id && rank(l) >= rank(c)) ?? c);
+          for (const l of live) if (!details.items.some((c) => c.id === l.id)) details.items.unshift(l);
+          details.items.sort((a, b) => b.id - a.id);
+          details.items.splice(10);
+          details.error = '';
+        } catch (err) {
+          details.error = errorText(err);
+        } finally {
+          details.loading = false;
+        }
+      },
+
+      /** A command of the device whose details are open, from an answer or the live feed. @param {Command} command */
+      commandUpdated(command) {
+        const details = this.details;
+        if (!details || details.id !== command.device_id) return;
+        const i = details.items.findIndex((c) => c.id === command.id);
+        if (i >= 0) {
+          // Events may arrive out of order: a status only moves forward.
+          if (rank(command) >= rank(details.items[i])) details.items.splice(i, 1, command);
+        } else {
+          details.items.unshift(command);
+          details.items.sort((a, b) => b.id - a.id);
+          details.items.splice(10);
+        }
+      },
+
+      /** @param {Command} c */
+      canCancel(c) {
+        return CANCELABLE.includes(c.status);
+      },
+
+      /** @param {Command} c */
+      async cancelCommand(c) {
+        try {
+          const res = /** @type {{ command: Command }} */ (
+            await api('POST', `${this.base}/${c.device_id}/commands/${c.id}/cancel`)
+          );
+          this.commandUpdated(res.command);
+        } catch (err) {
+          if (this.details) this.details.error = errorText(err);
+        }
+      },
+
+      /** @param {DeviceStatePayload} p */
+      stateUpdated(p) {
+        const i = this.devices.findIndex((d) => d.id === p.device_id);
+        if (i < 0) return;
+        const old = this.devices[i].state;
+        if (old && old.updated_at > p.state.updated_at) return;
+        this.devices.splice(i, 1, { ...this.devices[i], state: p.state });
+      },
+
+      /** @param {DeviceState | null} s */
+      lowBattery(s) {
+        return Boolean(s && typeof s.battery_pct === 'number' && s.battery_pct < LOW_BATTERY && s.charging !== true);
+      },
+
+      /** @param {DeviceState} s */
+      battery(s) {
+        if (typeof s.battery_pct !== 'number') return '';
+        return new Intl.NumberFormat(Alpine.store('i18n').locale, { style: 'percent' }).format(s.battery_pct / 100);
       },
     };
   });
