@@ -8,6 +8,19 @@ export const ADMIN = { email: 'bench-admin@example.com', password: 'bench passwo
 
 export type Api = (method: string, p: string, token?: string, body?: unknown) => Promise<any>;
 
+/** JSON calls to a server; a non-2xx answer throws with its body. */
+export const apiClient =
+  (url: string): Api =>
+  async (method, p, token, body) => {
+    const res = await fetch(url + p, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
 /**
  * The real server (src/main.ts) in its own process group on a random port and a fresh DATA_DIR (SQLite, or
  * DATABASE_URL from the environment), ready to answer. `stop()` sends SIGTERM to the group.
@@ -31,15 +44,7 @@ export async function startBenchServer(
     detached: true,
   });
   const stop = () => process.kill(-server.pid!, 'SIGTERM');
-  const api: Api = async (method, p, token, body) => {
-    const res = await fetch(url + p, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const api = apiClient(url);
   for (let i = 0; ; i++) {
     if ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok) break;
     if (i > 200) {

@@ -30,6 +30,7 @@ import client from 'prom-client';
 import { Server } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { ADMIN, apiClient } from './harness';
 
 const now = () => performance.timeOrigin + performance.now();
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
@@ -142,7 +143,6 @@ const WINDOW_S = env('WINDOW_S', 10);
 const REVOKES = env('REVOKES', 5);
 const DEADLINE_S = env('DEADLINE_S', 900);
 const PAIR_API = env('PAIR_API', 100);
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench password 123' };
 
 const children = new Set<ChildProcess>();
 function killAll() {
@@ -384,15 +384,7 @@ async function runHub() {
     BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
     BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
   });
-  const api = async (method: string, p: string, token?: string, body?: unknown) => {
-    const res = await fetch(url + p, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+  const api = apiClient(url);
   try {
     await waitHttp(`${url}/readyz`, server);
     // Tenant: one merchant, stores of 100 devices, N devices paired through the API in parallel batches of 20.

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
+import { createPool } from 'mysql2/promise';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { hashPassword } from '../src/auth/passwords';
@@ -16,6 +17,29 @@ import { Merchant, Store, User, UserStore, type Role } from '../src/tenancy/enti
 export const DATABASE_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || undefined;
 export const REDIS_URL = process.env.TEST_REDIS_URL || process.env.REDIS_URL || undefined;
 export const onMysql = Boolean(DATABASE_URL);
+
+/**
+ * Runs `fn` with the URL of a fresh MySQL/MariaDB database next to DATABASE_URL's (named `<prefix>_<unique>`),
+ * and drops it afterwards.
+ */
+export async function withScratchMysqlDatabase<T>(prefix: string, fn: (url: URL, name: string) => Promise<T> | T) {
+  const url = new URL(DATABASE_URL!);
+  const name = `${prefix}_${uniq()}`;
+  const admin = createPool({
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+  });
+  await admin.query(`CREATE DATABASE \`${name}\``);
+  try {
+    url.pathname = `/${name}`;
+    return await fn(url, name);
+  } finally {
+    await admin.query(`DROP DATABASE \`${name}\``);
+    await admin.end();
+  }
+}
 
 export const uniq = (prefix = '') => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 

@@ -2,9 +2,8 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createPool } from 'mysql2/promise';
 import { migrations } from '../../migrations';
-import { DATABASE_URL, tempDir, uniq } from '../helpers';
+import { DATABASE_URL, tempDir, withScratchMysqlDatabase } from '../helpers';
 import { childEnv, ROOT, TSX } from './process';
 
 const NAMES = migrations.map((M) => new M().name as string);
@@ -49,21 +48,8 @@ describe('npm run migration:run: the database, then one line per migration, no S
 
   it('on MySQL/MariaDB (a database of its own, dropped after)', async function () {
     if (!DATABASE_URL) this.skip();
-    const url = new URL(DATABASE_URL!);
-    const name = `th_migrate_${uniq()}`;
-    const admin = createPool({
-      host: url.hostname,
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-    });
-    await admin.query(`CREATE DATABASE \`${name}\``);
-    try {
-      url.pathname = `/${name}`;
+    await withScratchMysqlDatabase('th_migrate', async (url, name) => {
       expectQuietRuns({ DATABASE_URL: url.toString() }, `MySQL ${url.hostname}:${url.port || 3306}/${name}`);
-    } finally {
-      await admin.query(`DROP DATABASE \`${name}\``);
-      await admin.end();
-    }
+    });
   });
 });

@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import { createPool } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/db/data-source';
 import { migrations } from '../../migrations';
-import { DATABASE_URL, tempDir, uniq } from '../helpers';
+import { DATABASE_URL, tempDir, uniq, withScratchMysqlDatabase } from '../helpers';
 
 async function tableNames(ds: DataSource): Promise<string[]> {
   const rows: { name: string }[] =
@@ -64,21 +63,8 @@ describe('migrations: every one runs up and down', () => {
 
   it('on MySQL/MariaDB (a database of its own, dropped after)', async function () {
     if (!DATABASE_URL) this.skip();
-    const url = new URL(DATABASE_URL!);
-    const name = `th_migrations_${uniq()}`;
-    const admin = createPool({
-      host: url.hostname,
-      port: Number(url.port || 3306),
-      user: decodeURIComponent(url.username),
-      password: decodeURIComponent(url.password),
-    });
-    await admin.query(`CREATE DATABASE \`${name}\``);
-    try {
-      url.pathname = `/${name}`;
+    await withScratchMysqlDatabase('th_migrations', async (url) => {
       await upDownUp(createDataSource({ databaseUrl: url.toString(), databasePoolSize: 2, dataDir: tempDir() }));
-    } finally {
-      await admin.query(`DROP DATABASE \`${name}\``);
-      await admin.end();
-    }
+    });
   });
 });
