@@ -22,19 +22,20 @@ export const apiClient =
   };
 
 /**
- * The real server (src/main.ts) in its own process group on a random port and a fresh DATA_DIR (SQLite, or
- * DATABASE_URL from the environment), ready to answer. `stop()` sends SIGTERM to the group.
+ * The real server (src/main.ts) in its own process group on a random port and a fresh DATA_DIR (unless `env` names
+ * one: a second node shares the first one's keys), on SQLite or DATABASE_URL from the environment, ready to answer. `stop()` sends SIGTERM to the group.
  */
 export async function startBenchServer(
   env: Record<string, string> = {},
-): Promise<{ url: string; api: Api; stop(): void }> {
-  const port = 3900 + Math.floor(Math.random() * 90);
+): Promise<{ url: string; api: Api; dataDir: string; stop(): void }> {
+  const port = 12000 + Math.floor(Math.random() * 20000); // below the ephemeral range the clients' ports come from
+  const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-'));
   const url = `http://127.0.0.1:${port}`;
   const server = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
     env: {
       ...process.env,
       PORT: String(port),
-      DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-')),
+      DATA_DIR: dataDir,
       LOG_LEVEL: 'warn',
       BOOTSTRAP_ADMIN_EMAIL: ADMIN.email,
       BOOTSTRAP_ADMIN_PASSWORD: ADMIN.password,
@@ -53,7 +54,7 @@ export async function startBenchServer(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, api, stop };
+  return { url, api, dataDir, stop };
 }
 
 /** A merchant with one store and a merchant user, made through the API; the user's token. */
@@ -76,4 +77,67 @@ export async function benchMerchant(api: Api, name: string) {
   const merchantToken = (await api('POST', '/api/v1/auth/login', undefined, { email, password: ADMIN.password }))
     .token as string;
   return { admin, merchant, store, merchantToken };
+}
+
+/**
+ * Devices from..to-1 straight into a hub's database (the row DeviceService.pair writes: newDeviceRow), tokens signed
+ * with the keys in its dataDir (the hub generated them there) by Tokens.createDeviceToken: the tokens
+ * the API would hand out, without a QR render per device. `root` is the checkout whose code the hub runs (a worktree
+ * of an earlier commit for a before/after run). Stores hold 100 devices each: device i is in stores[⌊i/100⌋].
+ */
+export async function bulkPair(opts: {
+  root?: string;
+  dataDir: string;
+  merchantId: number;
+  actorId: number;
+  stores: { id: number; code: string }[];
+  from: number;
+  to: number;
+  out: { id: number; token: string }[];
+}): Promise<{ id: number; token: string }[]> {
+  const { dataDir, merchantId, actorId, stores, from, to, out } = opts;
+  const src = (m: string) => path.resolve(opts.root ?? '.', 'src', m);
+  const [{ Keyring }, { Tokens }, { createDataSource }, { newDeviceRow, TerminalDevice }, { In }] = await Promise.all([
+    import(src('auth/keyring.ts')),
+    import(src('auth/tokens.ts')),
+    import(src('db/data-source.ts')),
+    import(src('devices/entities.ts')),
+    import('typeorm'),
+  ]);
+  const db = createDataSource({ databaseUrl: process.env.DATABASE_URL, databasePoolSize: 2, dataDir });
+  await db.initialize();
+  try {
+    const tokens = new Tokens(Keyring.load({ jwtKeys: undefined, jwtActiveKid: undefined, dataDir }), db, 3_600_000);
+    const repo = db.getRepository(TerminalDevice);
+    const createdAt = new Date();
+    const expiresAt = new Date(Math.floor((createdAt.getTime() + 365 * 86_400_000) / 1000) * 1000);
+    const store = (i: number) => stores[Math.floor(i / 100)];
+    for (let i = from; i < to; i += 500) {
+      const rows = Array.from({ length: Math.min(500, to - i) }, (_, k) =>
+        repo.create(
+          newDeviceRow({
+            merchantId,
+            storeId: store(i + k).id,
+            label: `Till ${i + k}`,
+            createdById: actorId,
+            expiresAt,
+            now: createdAt,
+          }),
+        ),
+      );
+      await repo.insert(rows);
+      const found: { id: number; jti: string }[] = await repo.find({
+        where: { jti: In(rows.map((r: { jti: string }) => r.jti)) },
+        select: { id: true, jti: true },
+      });
+      const ids = new Map(found.map((d) => [d.jti, d.id]));
+      for (const [k, row] of rows.entries()) {
+        row.id = ids.get(row.jti)!;
+        out.push({ id: row.id, token: await tokens.createDeviceToken(row, store(i + k).code) });
+      }
+    }
+    return out;
+  } finally {
+    await db.destroy();
+  }
 }

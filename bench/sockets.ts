@@ -7,7 +7,8 @@
  *   env: N (sockets, default 1000, at most 5000 unless MAX_N is raised), CLIENTS (load-generator processes, 1),
  *        CONCURRENCY (handshakes in flight over all clients, 100), WINDOW_S (idle window for last_seen/CPU, 10),
  *        REVOKES (revokes timed one after another, 5), DEADLINE_S (whole run, 900),
- *        PAIR_API (devices paired through POST …/loyalty/devices, in parallel batches of 20; default 100)
+ *        PAIR_API (devices paired through POST …/loyalty/devices, in parallel batches of 20; default 100),
+ *        BASELINE_REF (a commit: its hub is run too, from a git worktree, and compared with this one)
  *
  * Pairing through the API runs at ~10–20/s on this machine (each pairing signs a token and renders a QR PNG), so
  * beyond PAIR_API the devices are inserted in bulk into the hub's own database (its data-source factory, chunks of
@@ -20,7 +21,7 @@
  * server's /metrics (prom-client default metrics in both) after forcing a full GC through the inspector protocol
  * (servers start with --inspect on 127.0.0.1), before and after the N sockets connect.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -30,7 +31,7 @@ import client from 'prom-client';
 import { Server } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { ADMIN, apiClient } from './harness';
+import { ADMIN, apiClient, bulkPair } from './harness';
 
 const now = () => performance.timeOrigin + performance.now();
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
@@ -143,6 +144,31 @@ const WINDOW_S = env('WINDOW_S', 10);
 const REVOKES = env('REVOKES', 5);
 const DEADLINE_S = env('DEADLINE_S', 900);
 const PAIR_API = env('PAIR_API', 100);
+/** A commit to measure in the same run (a worktree of it, sharing node_modules): the hub before a change. */
+const BASELINE_REF = process.env.BASELINE_REF;
+
+/**
+ * bulkPair with another checkout's code, in a process started in that checkout: tsx compiles its sources (TypeORM's
+ * decorators) only under the tsconfig of the folder it runs in.
+ */
+function bulkPairIn(root: string, job: Parameters<typeof bulkPair>[0]): { id: number; token: string }[] {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.resolve(__filename), '--bulk-pair'], {
+    cwd: root,
+    input: JSON.stringify(job),
+    maxBuffer: 1 << 28,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  return JSON.parse(out.toString());
+}
+
+function baselineWorktree(ref: string): string {
+  const dir = path.join(os.tmpdir(), `th-baseline-${ref.replace(/[^\w.-]/g, '_')}`);
+  if (!fs.existsSync(dir)) {
+    execFileSync('git', ['worktree', 'add', '--detach', dir, ref], { stdio: 'ignore' });
+    fs.symlinkSync(path.resolve('node_modules'), path.join(dir, 'node_modules'));
+  }
+  return dir;
+}
 
 const children = new Set<ChildProcess>();
 function killAll() {
@@ -157,8 +183,9 @@ function killAll() {
 }
 
 /** Servers: own process group (detached), stderr filtered of the inspector's banner. */
-function startServer(cmd: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
-  const child = spawn(cmd, args, {
+function startServer(cmd: string, args: string[], cwd: string, extraEnv: Record<string, string>): ChildProcess {
+  const child = spawn(path.resolve(cwd, cmd), args, {
+    cwd,
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
     detached: cmd.endsWith('tsx'),
@@ -349,6 +376,7 @@ async function runBare(): Promise<Result> {
   const server = startServer(
     process.execPath,
     ['--import', 'tsx', `--inspect=127.0.0.1:${inspect}`, __filename, '--bare', String(port)],
+    '.',
     {},
   );
   const url = `http://127.0.0.1:${port}`;
@@ -367,12 +395,13 @@ async function runBare(): Promise<Result> {
   }
 }
 
-async function runHub() {
+/** The hub from `root` (this checkout, or a worktree of BASELINE_REF: the code before a change, in the same run). */
+async function runHub(root = '.') {
   const port = randomPort();
   const inspect = randomPort();
   const url = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-sockets-'));
-  const server = startServer('node_modules/.bin/tsx', [`--inspect=127.0.0.1:${inspect}`, 'src/main.ts'], {
+  const server = startServer('node_modules/.bin/tsx', [`--inspect=127.0.0.1:${inspect}`, 'src/main.ts'], root, {
     PORT: String(port),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
@@ -396,7 +425,7 @@ async function runHub() {
           spawn(
             'node_modules/.bin/tsx',
             ['src/cli/create-admin.ts', '--email', creds.email, '--password', creds.password],
-            { env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
+            { cwd: root, env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
           ).once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`admin:create exited with ${code}`)))),
         );
         return api('POST', '/api/v1/auth/login', undefined, creds);
@@ -439,7 +468,11 @@ async function runHub() {
     }
     const pairSecs = (now() - tPair) / 1000;
     const tBulk = now();
-    if (N > viaApi) await bulkPair(dataDir, merchant.id, merchantUserId, stores, viaApi, N, devices);
+    if (N > viaApi) {
+      const job = { dataDir, merchantId: merchant.id, actorId: merchantUserId, stores, from: viaApi, to: N, out: [] };
+      if (root === '.') await bulkPair({ ...job, out: devices });
+      else devices.push(...bulkPairIn(root, job));
+    }
     const bulkSecs = (now() - tBulk) / 1000;
 
     // A merchant dashboard counts device:online from the first connection on.
@@ -529,61 +562,6 @@ async function runHub() {
   }
 }
 
-/** Devices from..to-1 straight into the hub's database (the row DeviceService.pair writes: newDeviceRow), tokens from its keyring. */
-async function bulkPair(
-  dataDir: string,
-  merchantId: number,
-  actorId: number,
-  stores: { id: number; code: string }[],
-  from: number,
-  to: number,
-  out: { id: number; token: string }[],
-) {
-  // Imported here, not at the top: the baseline server and the clients run this file too and should stay lean.
-  const [{ Keyring }, { Tokens }, { createDataSource }, { newDeviceRow, TerminalDevice }, { In }] = await Promise.all([
-    import('../src/auth/keyring.js'),
-    import('../src/auth/tokens.js'),
-    import('../src/db/data-source.js'),
-    import('../src/devices/entities.js'),
-    import('typeorm'),
-  ]);
-  const db = createDataSource({ databaseUrl: process.env.DATABASE_URL, databasePoolSize: 2, dataDir });
-  await db.initialize();
-  try {
-    const tokens = new Tokens(Keyring.load({ jwtKeys: undefined, jwtActiveKid: undefined, dataDir }), db, 3_600_000);
-    const repo = db.getRepository(TerminalDevice);
-    const createdAt = new Date();
-    const expiresAt = new Date(Math.floor((createdAt.getTime() + 365 * 86_400_000) / 1000) * 1000);
-    for (let i = from; i < to; i += 500) {
-      const rows = Array.from({ length: Math.min(500, to - i) }, (_, k) =>
-        repo.create(
-          newDeviceRow({
-            merchantId,
-            storeId: stores[Math.floor((i + k) / 100)].id,
-            label: `Till ${i + k}`,
-            createdById: actorId,
-            expiresAt,
-            now: createdAt,
-          }),
-        ),
-      );
-      await repo.insert(rows);
-      const ids = new Map(
-        (await repo.find({ where: { jti: In(rows.map((r) => r.jti)) }, select: { id: true, jti: true } })).map((d) => [
-          d.jti,
-          d.id,
-        ]),
-      );
-      for (const [k, row] of rows.entries()) {
-        row.id = ids.get(row.jti)!;
-        out.push({ id: row.id, token: await tokens.createDeviceToken(row, stores[Math.floor((i + k) / 100)].code) });
-      }
-    }
-  } finally {
-    await db.destroy();
-  }
-}
-
 const mb = (b: number) => (b / 1048576).toFixed(1);
 const kb = (b: number) => (b / 1024).toFixed(1);
 
@@ -609,6 +587,7 @@ async function main() {
   );
 
   const bare = await runBare();
+  const before = BASELINE_REF ? await runHub(baselineWorktree(BASELINE_REF)) : undefined;
   const hub = await runHub();
   const h = hub.r;
   const row = (label: string, hv: string, bv: string, ratio: string) =>
@@ -678,9 +657,32 @@ async function main() {
       ).toFixed(1)} ms; ${hub.revokes.length} revokes); sockets left ${hub.socketsAfterRevokes}`,
   );
   console.log(`server counters: realtime_handshakes_total{/devices,ok} = ${hub.handshakeOk}`);
+  if (before) {
+    const b = before.r;
+    console.log('');
+    row('', 'terminal-hub', `at ${BASELINE_REF}`, 'now/then');
+    row('sockets connected (session received)', `${h.ok}/${N}`, `${b.ok}/${N}`, '');
+    row('handshakes/s', h.perSec.toFixed(0), b.perSec.toFixed(0), ratio(h.perSec, b.perSec));
+    row(
+      'handshake p50 / p99 (ms)',
+      `${h.p50.toFixed(0)} / ${h.p99.toFixed(0)}`,
+      `${b.p50.toFixed(0)} / ${b.p99.toFixed(0)}`,
+      ratio(h.p50, b.p50),
+    );
+    row('heap per socket (KB)', kb(heapPer(h)), kb(heapPer(b)), ratio(heapPer(h), heapPer(b)));
+    row('CPU idle (% of a core)', h.cpuIdlePct.toFixed(1), b.cpuIdlePct.toFixed(1), ratio(h.cpuIdlePct, b.cpuIdlePct));
+  }
 }
 
 if (process.argv[2] === '--bare') bareServer(Number(process.argv[3]));
+else if (process.argv[2] === '--bulk-pair')
+  bulkPair(JSON.parse(fs.readFileSync(0, 'utf8'))).then(
+    (out) => process.stdout.write(JSON.stringify(out)),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 else if (process.argv[2] === '--client') loadClient();
 else
   main()

@@ -279,7 +279,7 @@ export class TabletClient extends EventEmitter {
     socket.on('command', (command, received) => {
       if (!current()) return;
       received(); // acknowledge receipt at once: the server marks it `delivered` and stops resending it
-      void this.handleCommand(socket, command);
+      void this.handleCommand(command);
     });
   }
 
@@ -337,12 +337,13 @@ export class TabletClient extends EventEmitter {
    * the ids it has run, with their results, and never runs one twice: a redelivered command only gets its result
    * sent again.
    */
-  private async handleCommand(socket: DeviceSocket, command: CommandPayload): Promise<void> {
+  private async handleCommand(command: CommandPayload): Promise<void> {
     const seen = this.state.executed.find((e) => e.id === command.id);
     if (seen) {
       this.emit('command:duplicate', command);
-      // No stored result: the app died while running it. Not run again; the command expires on the server.
-      if (seen.result) await this.sendResult(socket, seen.result);
+      // No result yet: it is still running (the result goes out when it ends) or the app died while running it (not run
+      // again; the command expires on the server).
+      if (seen.result) await this.sendResult(seen.result);
       return;
     }
     // Remembered before running: a crash mid-run must not run it again on the next boot.
@@ -360,7 +361,7 @@ export class TabletClient extends EventEmitter {
     }
     entry.result = result;
     await this.persist();
-    await this.sendResult(socket, result);
+    await this.sendResult(result);
     if (command.type === 'reload') this.reconnect(); // after the result, so it is not lost with the old socket
   }
 
@@ -382,8 +383,13 @@ export class TabletClient extends EventEmitter {
     }
   }
 
-  private async sendResult(socket: DeviceSocket, result: CommandResultPayload): Promise<void> {
-    if (!socket.connected) return; // the server resends the command after the reconnect; the result goes then
+  /**
+   * On the connection of the moment, not the one the command came on: a command still running when the connection
+   * was replaced is redelivered on the new one, recognised as running, and its result must go out there.
+   */
+  private async sendResult(result: CommandResultPayload): Promise<void> {
+    const socket = this.socket;
+    if (!socket?.connected) return; // the server resends the command after the reconnect; the result goes then
     try {
       const ack = await socket.timeout(10_000).emitWithAck('command:result', result);
       this.emit('command:result', result, ack);
