@@ -5,6 +5,7 @@ import { AddUserTokenVersion1764000300000 } from './1764000300000-AddUserTokenVe
 import { CreateDeviceCommands1764000400000 } from './1764000400000-CreateDeviceCommands';
 import { AddDeviceTokenRenewal1764000500000 } from './1764000500000-AddDeviceTokenRenewal';
 import { AddDeviceState1764000600000 } from './1764000600000-AddDeviceState';
+import { CreateAuditEvents1764000700000 } from './1764000700000-CreateAuditEvents';
 
 /** Every migration, in order. New ones are appended here (the app and the CLI both read this list). */
 export const migrations = [
@@ -15,4 +16,5 @@ export const migrations = [
   CreateDeviceCommands1764000400000,
   AddDeviceTokenRenewal1764000500000,
   AddDeviceState1764000600000,
+  CreateAuditEvents1764000700000,
 ];

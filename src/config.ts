@@ -122,6 +122,7 @@ const schema = z.object({
   EXPIRY_WARNING_DAYS: int(1, 3650).default(30),
   LAST_SEEN_FLUSH_MS: int(100, 3_600_000).default(15000),
   PRESENCE_TTL_MS: int(1000, 3_600_000).default(30000),
+  AUDIT_RETENTION_DAYS: int(1, 36500).default(365),
   TRUST_PROXY: trustProxy.optional(),
   BOOTSTRAP_ADMIN_EMAIL: z.email('must be an email address').optional(),
   BOOTSTRAP_ADMIN_PASSWORD: passwordSchema.optional(),
@@ -161,6 +162,7 @@ function toConfig(e: z.output<typeof schema>) {
     expiryWarningDays: e.EXPIRY_WARNING_DAYS,
     lastSeenFlushMs: e.LAST_SEEN_FLUSH_MS,
     presenceTtlMs: e.PRESENCE_TTL_MS,
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     trustProxy: e.TRUST_PROXY,
     bootstrapAdmin:
       e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Keyring } from './auth/keyring';
+import type { AuditService } from './audit/service';
 import type { Tokens } from './auth/tokens';
 import type { CommandService } from './commands/service';
 import type { Config } from './config';
@@ -28,6 +29,7 @@ export interface Services {
   devices: DeviceService;
   loyalty: LoyaltyService;
   commands: CommandService;
+  audit: AuditService;
   /** Readiness checks: the database, and Redis when configured. */
   readiness: Array<{ name: string; check: () => Promise<unknown> }>;
 }

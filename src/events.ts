@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { EntityManager } from 'typeorm';
+import type { Actor } from './auth/actor';
 import type { DeviceCommand } from './commands/entities';
 import type { TerminalDevice } from './devices/entities';
 import type { Logger } from './logger';
@@ -19,12 +21,37 @@ export interface DomainEventMap {
   'command.updated': { command: DeviceCommand };
   /** The device renewed its own token: a new jti and expiry; `previousJti` stays valid for a grace period. */
   'device.renewed': { device: TerminalDevice; previousJti: string };
+  /** A device socket got its `session` / went away (audited in batches, not one write per socket). */
+  'device.connected': { device: TerminalDevice; ip: string | null };
+  'device.disconnected': { device: TerminalDevice; ip: string | null; reason: string };
   /** The renewed token was used for the first time: `previousJti` is refused from now on. */
   'device.previous_token_retired': { device: TerminalDevice; previousJti: string };
 }
 
+/**
+ * What happens inside a change's own database transaction: `record()`ed with the transaction's manager, so what a
+ * subscriber writes (an audit entry, an outbox event) commits or rolls back with the change.
+ */
+export interface TransactionalEventMap {
+  'device.paired': { device: TerminalDevice; actor: Actor };
+  'device.renamed': { device: TerminalDevice; actor: Actor; from: string };
+  'device.revoked': { device: TerminalDevice; actor: Actor };
+  'device.reissued': { device: TerminalDevice; actor: Actor };
+  'device.token_renewed': { device: TerminalDevice; actor: Actor };
+  'command.created': { command: DeviceCommand; actor: Actor };
+  /** A final status: succeeded or failed (the device), expired (the sweeper), canceled (a user, or a revoke). */
+  'command.finished': { command: DeviceCommand; actor: Actor };
+  'program.updated': { merchantId: number; actor: Actor; program: Record<string, unknown> };
+}
+
+type TxListener<K extends keyof TransactionalEventMap> = (
+  e: TransactionalEventMap[K],
+  m: EntityManager,
+) => Promise<void>;
+
 export class EventBus {
   private readonly emitter = new EventEmitter();
+  private readonly inTransaction = new Map<string, TxListener<never>[]>();
   private readonly pending = new Set<Promise<void>>();
   constructor(private readonly logger: Logger) {
     this.emitter.setMaxListeners(50);
@@ -38,6 +65,22 @@ export class EventBus {
         .finally(() => this.pending.delete(run));
       this.pending.add(run);
     });
+  }
+
+  /** A listener run inside the change's transaction: what it throws rolls the change back. */
+  onTransaction<K extends keyof TransactionalEventMap>(name: K, listener: TxListener<K>): void {
+    const list = this.inTransaction.get(name) ?? [];
+    list.push(listener as TxListener<never>);
+    this.inTransaction.set(name, list);
+  }
+
+  /** Runs the transactional listeners of `name`, one after another, with the transaction's manager. */
+  async record<K extends keyof TransactionalEventMap>(
+    m: EntityManager,
+    name: K,
+    event: TransactionalEventMap[K],
+  ): Promise<void> {
+    for (const listener of this.inTransaction.get(name) ?? []) await (listener as TxListener<K>)(event, m);
   }
 
   emit<K extends keyof DomainEventMap>(name: K, event: DomainEventMap[K]): void {

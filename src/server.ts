@@ -1,6 +1,8 @@
 import type { Express } from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AuditService } from './audit/service';
+import { auditSubscriber } from './audit/subscriber';
 import { Keyring } from './auth/keyring';
 import { Tokens } from './auth/tokens';
 import { CommandService } from './commands/service';
@@ -48,8 +50,13 @@ export async function createServer(
   const redis = config.redisUrl ? openRedis(config.redisUrl, logger) : undefined;
   const realtime = createRealtime(config, logger, redis);
   const devices = new DeviceService(db, tokens, events, config, realtime.presence, tenancy);
-  const loyalty = new LoyaltyService(db);
+  const loyalty = new LoyaltyService(db, events);
   const commands = new CommandService(db, events, devices);
+  const audit = new AuditService(db, logger);
+  auditSubscriber(events, audit);
+  // Connection entries are batched: one multi-row INSERT per LAST_SEEN_FLUSH_MS (a failed batch is kept).
+  const auditFlush = setInterval(() => void audit.flush(), config.lastSeenFlushMs);
+  auditFlush.unref();
   // A revoked device's unfinished commands are canceled (each a `command.updated`).
   events.on('device.revoked', ({ device }) => commands.cancelAllFor(device.id));
   const policy = new Policy(tenancy);
@@ -66,6 +73,7 @@ export async function createServer(
     devices,
     loyalty,
     commands,
+    audit,
     policy,
     limits: createLimits(config, redis?.cmd),
     readiness,
@@ -96,6 +104,9 @@ export async function createServer(
       closed = true;
       await jobs.stop();
       await realtime.close();
+      clearInterval(auditFlush);
+      await events.idle();
+      await audit.flush();
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

@@ -1,3 +1,4 @@
+import { actorOf } from '../auth/actor';
 import { z } from 'zod';
 import type { Services } from '../context';
 import { DEVICE_PORTALS } from '../devices/routes';
@@ -41,10 +42,11 @@ export function commandRoutes({ commands, policy }: Services, portal: Portal): R
         CONFLICT: 'The device is revoked or expired, or has 50 unfinished commands',
         IDEMPOTENCY_KEY_REUSED: 'The key was used with another request',
       },
-      handler: async ({ principal, params, body, headers }) => {
+      handler: async ({ principal, params, body, headers, ip }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
         const key = headers['Idempotency-Key'];
-        const { command, replayed } = await commands.create(merchantId, params.device_id, principal!.id, body, key);
+        const actor = actorOf(principal, ip);
+        const { command, replayed } = await commands.create(merchantId, params.device_id, actor, body, key);
         const answer = { command: presentCommand(command) };
         return replayed ? new Reply(201, answer, { 'Idempotent-Replayed': 'true' }) : answer;
       },
@@ -85,9 +87,12 @@ export function commandRoutes({ commands, policy }: Services, portal: Portal): R
       params: oneCommand,
       response: commandAnswer,
       errors: { ...notFound, CONFLICT: 'The command is past `sent`' },
-      handler: async ({ principal, params }) => {
+      handler: async ({ principal, params, ip }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
-        return { command: presentCommand(await commands.cancel(merchantId, params.device_id, params.command_id)) };
+        const actor = actorOf(principal, ip);
+        return {
+          command: presentCommand(await commands.cancel(merchantId, params.device_id, params.command_id, actor)),
+        };
       },
     }),
   ];

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { type DataSource, In, LessThanOrEqual, MoreThan } from 'typeorm';
+import { type DataSource, type EntityManager, In, LessThanOrEqual, MoreThan } from 'typeorm';
+import { type Actor, SYSTEM_ACTOR } from '../auth/actor';
 import { isUniqueViolation } from '../db/errors';
+import { transaction } from '../db/transaction';
 import { deviceStatus } from '../devices/domain';
 import type { DeviceService } from '../devices/service';
 import { AppError, conflict, notFound } from '../errors';
@@ -37,7 +39,7 @@ export class CommandService {
   async create(
     merchantId: number,
     deviceId: number,
-    actorId: number,
+    actor: Actor,
     input: CreateCommand,
     key?: string,
   ): Promise<{ command: DeviceCommand; replayed: boolean }> {
@@ -63,7 +65,7 @@ export class CommandService {
       idempotencyKey: key ?? null,
       requestHash,
       createdAt: now,
-      createdById: actorId,
+      createdById: actor.kind === 'user' ? actor.id : null,
       sentAt: null,
       deliveredAt: null,
       completedAt: null,
@@ -71,7 +73,11 @@ export class CommandService {
     });
     let command: DeviceCommand;
     try {
-      command = await this.repo.save(row);
+      command = await transaction(this.db, async (m) => {
+        const saved = await m.getRepository(DeviceCommand).save(row);
+        await this.events.record(m, 'command.created', { command: saved, actor });
+        return saved;
+      });
     } catch (err) {
       if (!key || !isUniqueViolation(err)) throw err;
       return this.replay(await this.repo.findOneByOrFail({ deviceId, idempotencyKey: key }), requestHash);
@@ -122,14 +128,14 @@ export class CommandService {
   }
 
   /** The tablet's result: succeeded or failed. Another device's, an unknown or a final command changes nothing. */
-  async complete(deviceId: number, commandId: number, r: CommandResult): Promise<DeviceCommand> {
+  async complete(deviceId: number, commandId: number, r: CommandResult, actor: Actor): Promise<DeviceCommand> {
     const changes = {
       status: (r.ok ? 'succeeded' : 'failed') as CommandStatus,
       result: r.result ? JSON.stringify(r.result) : null,
       error: r.error ? JSON.stringify(r.error) : null,
       completedAt: new Date(),
     };
-    const moved = await this.move(commandId, deviceId, UNFINISHED, changes);
+    const moved = await this.move(commandId, deviceId, UNFINISHED, changes, false, actor);
     if (moved) return moved;
     const existing = await this.repo.findOneBy({ id: commandId, deviceId });
     if (!existing) throw notFound();
@@ -137,12 +143,10 @@ export class CommandService {
   }
 
   /** Cancels a queued or sent command; one past `sent` is 409. */
-  async cancel(merchantId: number, deviceId: number, commandId: number): Promise<DeviceCommand> {
+  async cancel(merchantId: number, deviceId: number, commandId: number, actor: Actor): Promise<DeviceCommand> {
     const command = await this.get(merchantId, deviceId, commandId);
-    const moved = await this.move(command.id, deviceId, ['queued', 'sent'], {
-      status: 'canceled',
-      completedAt: new Date(),
-    });
+    const changes = { status: 'canceled' as const, completedAt: new Date() };
+    const moved = await this.move(command.id, deviceId, ['queued', 'sent'], changes, false, actor);
     if (!moved) throw conflict('command_past_sent');
     return moved;
   }
@@ -153,7 +157,7 @@ export class CommandService {
       (c) => c.id,
     );
     for (const id of ids)
-      await this.move(id, deviceId, UNFINISHED, { status: 'canceled', completedAt: new Date() }, true);
+      await this.move(id, deviceId, UNFINISHED, { status: 'canceled', completedAt: new Date() }, true, SYSTEM_ACTOR);
   }
 
   /** The sweeper (one node per tick): unfinished commands past their expiry become expired. Returns how many. */
@@ -165,13 +169,15 @@ export class CommandService {
     });
     let n = 0;
     for (const c of due)
-      if (await this.move(c.id, c.deviceId, UNFINISHED, { status: 'expired', completedAt: now }, true)) n++;
+      if (await this.move(c.id, c.deviceId, UNFINISHED, { status: 'expired', completedAt: now }, true, SYSTEM_ACTOR))
+        n++;
     return n;
   }
 
   /**
    * One transition: a conditional UPDATE from one of `from`, and (unless `evenIfExpired`) only before expiry. Returns
-   * the row after it, or null when another writer got there first (or the command expired).
+   * the row after it, or null when another writer got there first (or the command expired). A move to a final
+   * status names who made it (`finishedBy`) and is recorded (`command.finished`) in the same transaction.
    */
   private async move(
     id: number,
@@ -179,16 +185,24 @@ export class CommandService {
     from: CommandStatus[],
     changes: Partial<DeviceCommand>,
     evenIfExpired = false,
+    finishedBy?: Actor,
   ): Promise<DeviceCommand | null> {
-    const qb = this.repo
-      .createQueryBuilder()
-      .update(DeviceCommand)
-      .set(changes)
-      .where({ id, deviceId, status: In(from) });
-    if (!evenIfExpired) qb.andWhere({ expiresAt: MoreThan(new Date()) });
-    const res = await qb.execute();
-    if (!res.affected) return null;
-    const command = await this.repo.findOneByOrFail({ id });
+    const step = async (m: EntityManager) => {
+      const qb = m
+        .createQueryBuilder()
+        .update(DeviceCommand)
+        .set(changes)
+        .where({ id, deviceId, status: In(from) });
+      if (!evenIfExpired) qb.andWhere({ expiresAt: MoreThan(new Date()) });
+      const res = await qb.execute();
+      if (!res.affected) return null;
+      const moved = await m.getRepository(DeviceCommand).findOneByOrFail({ id });
+      if (finishedBy) await this.events.record(m, 'command.finished', { command: moved, actor: finishedBy });
+      return moved;
+    };
+    // sent and delivered (the hot path) are one statement and one read, no transaction.
+    const command = finishedBy ? await transaction(this.db, step) : await step(this.db.manager);
+    if (!command) return null;
     this.events.emit('command.updated', { command });
     return command;
   }

@@ -1,3 +1,4 @@
+import { AuditEvent } from '../audit/entities';
 import { DeviceCommand } from '../commands/entities';
 import { TerminalDevice } from '../devices/entities';
 import { IdempotencyKey, LoyaltyCard, LoyaltyProgram, LoyaltyTransaction } from '../loyalty/entities';
@@ -14,4 +15,5 @@ export const entities = [
   LoyaltyTransaction,
   IdempotencyKey,
   DeviceCommand,
+  AuditEvent,
 ];

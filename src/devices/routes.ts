@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { actorOf } from '../auth/actor';
 import type { Services } from '../context';
 import { idParam } from '../http/schema-parts';
 import { type Route, route } from '../http/route';
@@ -85,11 +86,10 @@ export function deviceRoutes({ devices, policy, config, limits }: Services, port
       noStore: true,
       response: pairingAnswer,
       errors: { ...notFound, ...signingLimit },
-      handler: async ({ principal, params, body }) => {
+      handler: async ({ principal, params, body, ip }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
-        const actorId = principal!.id;
-        await signing(actorId, merchantId);
-        const { view, pairing } = await devices.pair(merchantId, actorId, {
+        await signing(principal!.id, merchantId);
+        const { view, pairing } = await devices.pair(merchantId, actorOf(principal, ip), {
           storeId: body.store_id,
           label: body.label,
         });
@@ -123,9 +123,10 @@ export function deviceRoutes({ devices, policy, config, limits }: Services, port
       body: renameBody,
       response: deviceAnswer,
       errors: notFound,
-      handler: async ({ principal, params, body }) => {
+      handler: async ({ principal, params, body, ip }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
-        return { device: present(await devices.rename(merchantId, params.device_id, body.label)) };
+        const view = await devices.rename(merchantId, params.device_id, body.label, actorOf(principal, ip));
+        return { device: present(view) };
       },
     }),
     route({
@@ -140,9 +141,9 @@ export function deviceRoutes({ devices, policy, config, limits }: Services, port
       body: revokeBody,
       response: deviceAnswer,
       errors: notFound,
-      handler: async ({ principal, params, body }) => {
+      handler: async ({ principal, params, body, ip }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
-        const view = await devices.revoke(merchantId, params.device_id, principal!.id, body.reason);
+        const view = await devices.revoke(merchantId, params.device_id, actorOf(principal, ip), body.reason);
         return { device: present(view) };
       },
     }),
@@ -158,10 +159,10 @@ export function deviceRoutes({ devices, policy, config, limits }: Services, port
       noStore: true,
       response: pairingAnswer,
       errors: { ...notFound, ...signingLimit, CONFLICT: 'The device is revoked (`device_revoked`)' },
-      handler: async ({ principal, params }) => {
+      handler: async ({ principal, params, ip }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
         await signing(principal!.id, merchantId);
-        const { view, pairing } = await devices.reissue(merchantId, params.device_id);
+        const { view, pairing } = await devices.reissue(merchantId, params.device_id, actorOf(principal, ip));
         return { device: present(view), pairing };
       },
     }),

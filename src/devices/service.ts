@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { And, type DataSource, type FindOptionsWhere, In, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
+import type { Actor } from '../auth/actor';
 import type { Tokens } from '../auth/tokens';
+import { transaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
 import type { EventBus } from '../events';
 import type { TenancyService } from '../tenancy/service';
@@ -115,49 +117,66 @@ export class DeviceService {
 
   async pair(
     merchantId: number,
-    actorId: number,
+    actor: Actor,
     input: { storeId: number; label: string },
   ): Promise<{ view: DeviceView; pairing: Pairing }> {
     const store = await this.tenancy.getStore(merchantId, input.storeId);
     const now = new Date();
-    const device = await this.repo.save(
-      this.repo.create(
-        newDeviceRow({
-          merchantId,
-          storeId: store.id,
-          label: input.label,
-          createdById: actorId,
-          expiresAt: this.newExpiry(now),
-          now,
-        }),
-      ),
-    );
+    const device = await transaction(this.db, async (m) => {
+      const repo = m.getRepository(TerminalDevice);
+      const row = newDeviceRow({
+        merchantId,
+        storeId: store.id,
+        label: input.label,
+        createdById: actor.id ?? 0,
+        expiresAt: this.newExpiry(now),
+        now,
+      });
+      const saved = await repo.save(repo.create(row));
+      await this.events.record(m, 'device.paired', { device: saved, actor });
+      return saved;
+    });
     const pairing = await this.pairing(device, store.code);
     this.events.emit('device.paired', { device });
     return { view: { device, storeCode: store.code, online: false }, pairing };
   }
 
-  async rename(merchantId: number, deviceId: number, label: string): Promise<DeviceView> {
+  async rename(merchantId: number, deviceId: number, label: string, actor: Actor): Promise<DeviceView> {
     const device = await this.find(merchantId, deviceId);
     if (device.label !== label) {
+      const from = device.label;
       device.label = label;
       device.updatedAt = new Date();
-      await this.repo.update({ id: device.id, merchantId }, { label, updatedAt: device.updatedAt });
+      await transaction(this.db, async (m) => {
+        await m
+          .getRepository(TerminalDevice)
+          .update({ id: device.id, merchantId }, { label, updatedAt: device.updatedAt });
+        await this.events.record(m, 'device.renamed', { device, actor, from });
+      });
       this.events.emit('device.updated', { device });
     }
     return (await this.views([device]))[0];
   }
 
   /** Idempotent: only the first call sets revoked_at, the actor and the reason; later calls return the same device. */
-  async revoke(merchantId: number, deviceId: number, actorId: number, reason: string | undefined): Promise<DeviceView> {
+  async revoke(merchantId: number, deviceId: number, actor: Actor, reason: string | undefined): Promise<DeviceView> {
     await this.find(merchantId, deviceId);
     const now = new Date();
-    const res = await this.repo.update(
-      { id: deviceId, merchantId, revokedAt: IsNull() },
-      { revokedAt: now, revokedById: actorId, revokedReason: reason || null, updatedAt: now },
-    );
+    const affected = await transaction(this.db, async (m) => {
+      const repo = m.getRepository(TerminalDevice);
+      const res = await repo.update(
+        { id: deviceId, merchantId, revokedAt: IsNull() },
+        { revokedAt: now, revokedById: actor.id, revokedReason: reason || null, updatedAt: now },
+      );
+      if (res.affected)
+        await this.events.record(m, 'device.revoked', {
+          device: await repo.findOneByOrFail({ id: deviceId, merchantId }),
+          actor,
+        });
+      return !!res.affected;
+    });
     const device = await this.find(merchantId, deviceId);
-    if (res.affected) this.events.emit('device.revoked', { device });
+    if (affected) this.events.emit('device.revoked', { device });
     return (await this.views([device]))[0];
   }
 
@@ -166,7 +185,7 @@ export class DeviceService {
    * (its jti no longer matches any row) and the device keeps its id, label and history. A token in a renewal's
    * grace (`previous_jti`) is refused too.
    */
-  async reissue(merchantId: number, deviceId: number): Promise<{ view: DeviceView; pairing: Pairing }> {
+  async reissue(merchantId: number, deviceId: number, actor: Actor): Promise<{ view: DeviceView; pairing: Pairing }> {
     const device = await this.find(merchantId, deviceId);
     if (device.revokedAt) throw conflict('device_revoked');
     const previousJti = device.jti;
@@ -181,12 +200,17 @@ export class DeviceService {
       expiryWarnedAt: null,
       updatedAt: now,
     };
-    const res = await this.repo.update(
-      { id: device.id, merchantId, jti: previousJti, previousJti: graceJti ?? IsNull(), revokedAt: IsNull() },
-      changes,
-    );
-    if (!res.affected) throw conflict('device_changed');
-    Object.assign(device, changes);
+    await transaction(this.db, async (m) => {
+      const res = await m
+        .getRepository(TerminalDevice)
+        .update(
+          { id: device.id, merchantId, jti: previousJti, previousJti: graceJti ?? IsNull(), revokedAt: IsNull() },
+          changes,
+        );
+      if (!res.affected) throw conflict('device_changed');
+      Object.assign(device, changes);
+      await this.events.record(m, 'device.reissued', { device, actor });
+    });
     const [view] = await this.views([device]);
     const pairing = await this.pairing(device, view.storeCode);
     this.events.emit('device.reissued', { device, previousJti });
@@ -201,7 +225,7 @@ export class DeviceService {
    * one kept, with its original deadline: a renewal replaces an unused renewal, never extends the grace. The UPDATE
    * is conditional on the jti and previous_jti read, so of two concurrent renewals one wins, the other is 409.
    */
-  async renew(deviceId: number): Promise<{ device: TerminalDevice; token: string; storeCode: string }> {
+  async renew(deviceId: number, actor: Actor): Promise<{ device: TerminalDevice; token: string; storeCode: string }> {
     const device = await this.repo.findOneBy({ id: deviceId });
     if (!device) throw notFound();
     if (device.revokedAt) throw conflict('device_revoked');
@@ -216,12 +240,17 @@ export class DeviceService {
       expiryWarnedAt: null,
       updatedAt: now,
     };
-    const res = await this.repo.update(
-      { id: device.id, jti: device.jti, previousJti: device.previousJti ?? IsNull(), revokedAt: IsNull() },
-      changes,
-    );
-    if (!res.affected) throw conflict('device_changed');
-    Object.assign(device, changes);
+    await transaction(this.db, async (m) => {
+      const res = await m
+        .getRepository(TerminalDevice)
+        .update(
+          { id: device.id, jti: device.jti, previousJti: device.previousJti ?? IsNull(), revokedAt: IsNull() },
+          changes,
+        );
+      if (!res.affected) throw conflict('device_changed');
+      Object.assign(device, changes);
+      await this.events.record(m, 'device.token_renewed', { device, actor });
+    });
     const [storeCode] = (await this.tenancy.storeCodes([device.storeId])).values();
     const token = await this.tokens.createDeviceToken(device, storeCode ?? '');
     this.events.emit('device.renewed', { device, previousJti });

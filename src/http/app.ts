@@ -1,6 +1,7 @@
 import express, { type Express, type Request, type RequestHandler, Router } from 'express';
 import helmet from 'helmet';
 import pinoHttp from 'pino-http';
+import { auditRoutes } from '../audit/routes';
 import { commandRoutes } from '../commands/routes';
 import type { Services } from '../context';
 import { toAppError, validationError } from '../errors';
@@ -33,6 +34,8 @@ export function apiRoutes(services: Services, openapi: () => object = () => ({})
     ...storeLoyaltyRoutes(services),
     ...commandRoutes(services, 'merchant'),
     ...commandRoutes(services, 'admin'),
+    ...auditRoutes(services, 'merchant'),
+    ...auditRoutes(services, 'admin'),
   ];
 }
 

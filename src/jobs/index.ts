@@ -7,6 +7,8 @@ import { RedisRunCoordinator } from './lock';
 export const IDEMPOTENCY_PURGE_CRON = '17 * * * *';
 /** The command sweeper: every 10 seconds (reads already show an overdue command as expired). */
 export const COMMAND_EXPIRY_CRON = '*/10 * * * * *';
+/** The audit retention purge: daily at 03:41. */
+export const AUDIT_PURGE_CRON = '41 3 * * *';
 
 export interface Jobs {
   /** Runs the expiry scan now (the operator command and tests). */
@@ -20,10 +22,10 @@ export interface Jobs {
  * every tick. Runs never overlap within a process (noOverlap).
  */
 export function startJobs(
-  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'devices' | 'loyalty' | 'commands'>,
+  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'devices' | 'loyalty' | 'commands' | 'audit'>,
   opts: { schedule?: boolean; redis?: Redis } = {},
 ): Jobs {
-  const { config, logger, metrics, devices, loyalty, commands } = services;
+  const { config, logger, metrics, devices, loyalty, commands, audit } = services;
   const runs = metrics.counter(
     'job_runs_total',
     'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)',
@@ -81,6 +83,10 @@ export function startJobs(
           schedule('command-expiry', COMMAND_EXPIRY_CRON, async () => {
             const expired = await commands.expireDue();
             if (expired) logger.info({ job: 'command-expiry', expired }, 'commands expired');
+          }),
+          schedule('audit-purge', AUDIT_PURGE_CRON, async () => {
+            const purged = await audit.purge(new Date(Date.now() - config.auditRetentionDays * 86_400_000));
+            logger.info({ job: 'audit-purge', purged }, 'audit entries past retention purged');
           }),
         ];
 

@@ -1,3 +1,4 @@
+import { actorOf } from '../auth/actor';
 import { z } from 'zod';
 import type { Principal } from '../auth/principals';
 import type { Services } from '../context';
@@ -76,11 +77,11 @@ export function storeLoyaltyRoutes({ loyalty, policy, devices, limits }: Service
         CONFLICT: 'The device is revoked (`device_revoked`), or renewed concurrently (`device_changed`)',
         RATE_LIMITED: 'Over 5 renewals per device per hour',
       },
-      handler: async ({ principal }) => {
+      handler: async ({ principal, ip }) => {
         if (principal?.kind !== 'device') throw forbidden();
         // Keyed by the row (id and creation instant): a device id reused by another database never inherits counts.
         await limits.renewalPerDevice.take(`${principal.id}:${principal.device.createdAt.getTime()}`);
-        const { device, token } = await devices.renew(principal.id);
+        const { device, token } = await devices.renew(principal.id, actorOf(principal, ip));
         return { auth_token: token, expires_at: device.expiresAt.toISOString() };
       },
     }),
@@ -216,10 +217,10 @@ export function programRoutes({ loyalty, policy }: Services, portal: Portal): Ro
       summary: 'Set the loyalty program',
       description: 'Balances stay as they are; the next redemption uses the new stamps_required.',
       body: programBody,
-      handler: async ({ principal, params, body }) => {
+      handler: async ({ principal, params, body, ip }) => {
         const merchantId = await policy.portalMerchant(principal, portal, params.merchant_id);
         const input = { stampsRequired: body.stamps_required, rewardLabel: body.reward_label };
-        return presentProgram(await loyalty.setProgram(merchantId, principal!.id, input));
+        return presentProgram(await loyalty.setProgram(merchantId, actorOf(principal, ip), input));
       },
     }),
   ];

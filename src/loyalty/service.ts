@@ -1,3 +1,5 @@
+import type { Actor } from '../auth/actor';
+import type { EventBus } from '../events';
 import { randomInt } from 'node:crypto';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import { isUniqueViolation } from '../db/errors';
@@ -31,7 +33,10 @@ type Write = { card: LoyaltyCard; transaction: LoyaltyTransaction };
 export class LoyaltyService {
   private readonly idempotency: IdempotencyKeys;
 
-  constructor(private readonly db: DataSource) {
+  constructor(
+    private readonly db: DataSource,
+    private readonly events: EventBus,
+  ) {
     this.idempotency = new IdempotencyKeys(db);
   }
 
@@ -45,21 +50,23 @@ export class LoyaltyService {
   /** Creates or replaces the merchant's program. Balances stay; the next redemption uses the new stamps_required. */
   async setProgram(
     merchantId: number,
-    actorId: number,
+    actor: Actor,
     input: { stampsRequired: number; rewardLabel: string },
   ): Promise<ProgramView> {
     const now = new Date();
     // One upsert statement (ON DUPLICATE KEY / ON CONFLICT): concurrent PUTs neither collide nor deadlock, as
     // update-then-insert or insert-then-update would on MySQL's gap and shared locks.
-    await transaction(this.db, (em) =>
-      em
+    await transaction(this.db, async (em) => {
+      await em
         .createQueryBuilder()
         .insert()
         .into(LoyaltyProgram)
-        .values({ merchantId, ...input, updatedById: actorId, createdAt: now, updatedAt: now })
+        .values({ merchantId, ...input, updatedById: actor.id, createdAt: now, updatedAt: now })
         .orUpdate(['stamps_required', 'reward_label', 'updated_by_id', 'updated_at'], ['merchant_id'])
-        .execute(),
-    );
+        .execute();
+      const program = { stamps_required: input.stampsRequired, reward_label: input.rewardLabel };
+      await this.events.record(em, 'program.updated', { merchantId, actor, program });
+    });
     return this.getProgram(merchantId);
   }
 

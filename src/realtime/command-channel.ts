@@ -41,7 +41,13 @@ export class CommandChannel {
       if (typeof ack !== 'function') return;
       try {
         const r = commandResultPayload.parse(payload);
-        const command = await this.commands.complete(socket.data.device.id, r.id, r);
+        const command = await this.commands.complete(socket.data.device.id, r.id, r, {
+          kind: 'device',
+          id: socket.data.device.id,
+          email: null,
+          onBehalf: false,
+          ip: socket.data.ip,
+        });
         ack({ status: command.status });
       } catch (err) {
         ack({ error: socketError(err, this.logger) });

@@ -72,7 +72,7 @@ export interface DevicesChannel {
  */
 export function devicesNamespace(
   io: Server,
-  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices' | 'commands'>,
+  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices' | 'commands' | 'events'>,
   deps: {
     presence: PresenceRegistry;
     lastSeen: LastSeenBatcher;
@@ -155,6 +155,7 @@ export function devicesNamespace(
         }),
       );
       if (cameOnline) feed.emit('device:online', [{ device, storeCode: data.storeCode, online: true }]);
+      services.events.emit('device.connected', { device, ip: data.ip });
       await commandChannel.deliverPending(socket);
     });
     commandChannel.listen(socket);
@@ -166,6 +167,7 @@ export function devicesNamespace(
       if (why !== 'ping timeout') touch();
       if (deps.closing() || !data.counted) return; // shutdown announces this node's devices at once
       const reason: OfflineReason = data.dropReason ?? (why === 'ping timeout' ? 'ping_timeout' : 'client_disconnect');
+      services.events.emit('device.disconnected', { device, ip: data.ip, reason });
       queue.run(device.id, async () => {
         if (await presence.disconnected(device.id))
           await feed.sendByIds('device:offline', [device.id], { online: false, reason });

@@ -1,3 +1,4 @@
+import { SYSTEM_ACTOR } from '../../src/auth/actor';
 import { expect } from 'chai';
 import {
   bearer,
@@ -207,7 +208,7 @@ describe('devices: token renewal (POST /store/loyalty/device/token)', () => {
       );
     }
     // The service refuses a revoked device with 409 device_revoked (a revoke landing after the token check).
-    const err = await t.hub.ctx.devices.renew(paired.id).catch((e: unknown) => e);
+    const err = await t.hub.ctx.devices.renew(paired.id, SYSTEM_ACTOR).catch((e: unknown) => e);
     expect(err).to.include({ code: 'CONFLICT' });
     expect(JSON.stringify((err as { details?: unknown }).details)).to.include('device_revoked');
   });
