@@ -11,11 +11,9 @@
  * The first 20 tablets are paired through the API, the rest inserted in bulk (bench/harness.ts bulkPair). Appends a
  * dated row to bench/RESULTS.md.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { benchMerchant, bulkPair, startBenchServer } from './harness';
+import { benchMerchant, bulkPair, recordResult, startBenchServer } from './harness';
 
 const TABLETS = Number(process.env.TABLETS ?? 5000);
 const COMMANDS = Number(process.env.COMMANDS ?? 1000);
@@ -146,8 +144,8 @@ async function main() {
     console.log(
       `command round trip:      p50 ${r50.toFixed(1)} ms  p99 ${r99.toFixed(1)} ms  (p50 ×${(r50 / b50).toFixed(1)})`,
     );
-    const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | ${where} | ${TABLETS} | ${COMMANDS} × ${CONCURRENCY} | ${b50.toFixed(1)} / ${b99.toFixed(1)} ms | ${r50.toFixed(1)} / ${r99.toFixed(1)} ms | ${(r50 / b50).toFixed(1)} |\n`;
-    fs.appendFileSync(path.join(__dirname, 'RESULTS.md'), row);
+    const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | ${where} | ${TABLETS} | ${COMMANDS} × ${CONCURRENCY} | ${b50.toFixed(1)} / ${b99.toFixed(1)} ms | ${r50.toFixed(1)} / ${r99.toFixed(1)} ms | ${(r50 / b50).toFixed(1)} |`;
+    recordResult('commands.ts', row);
   } finally {
     for (const s of sockets) s.close();
     a.stop();

@@ -141,3 +141,24 @@ export async function bulkPair(opts: {
     await db.destroy();
   }
 }
+
+/**
+ * Adds a dated row to the table of the bench's own section of bench/RESULTS.md (the first table after the heading
+ * that names `bench/<script>`), or to the end of the file when there is no such section yet.
+ */
+export function recordResult(script: string, row: string): void {
+  const file = path.join(__dirname, 'RESULTS.md');
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const heading = lines.findIndex((l) => l.startsWith('## ') && l.includes(`bench/${script}`));
+  let at = -1;
+  if (heading >= 0) {
+    const start = lines.findIndex((l, i) => i > heading && l.startsWith('|'));
+    if (start >= 0) {
+      at = start;
+      while (lines[at + 1]?.startsWith('|')) at++;
+    }
+  }
+  if (at < 0) lines.push(row);
+  else lines.splice(at + 1, 0, row);
+  fs.writeFileSync(file, lines.join('\n'));
+}

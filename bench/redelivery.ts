@@ -10,28 +10,28 @@
  * The baseline in the same run: the same tablets' first connection (all at once, nothing queued) until every one
  * has its `session`. Appends a dated row to bench/RESULTS.md.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { io } from 'socket.io-client';
 import { MemoryCredentialStore, TabletClient } from '../src/client';
-import { benchMerchant, bulkPair, startBenchServer } from './harness';
+import { benchMerchant, bulkPair, recordResult, startBenchServer } from './harness';
 
 const TABLETS = Number(process.env.TABLETS ?? 1000);
 const PER = Number(process.env.PER ?? 10);
 const CREATE_CONCURRENCY = 20;
-const DEADLINE_MS = 600_000;
+const DEADLINE_MS = Number(process.env.DEADLINE_MS ?? 600_000);
 
 const now = () => performance.now();
 const until = async (what: string, done: () => boolean) => {
   const t0 = now();
   while (!done()) {
+    if (now() - t0 > DEADLINE_MS) dumpStuck();
     if (now() - t0 > DEADLINE_MS) throw new Error(`${what}: not within ${DEADLINE_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 20));
   }
 };
 
 let closeDash = () => undefined as unknown;
+let dumpStuck = () => undefined as unknown;
 async function main() {
   const server = await startBenchServer({
     PAIRINGS_PER_MINUTE: '1000000',
@@ -80,6 +80,8 @@ async function main() {
     const dash = io(`${url}/dashboard`, { transports: ['websocket'], auth: { token: merchantToken } });
     dash.on('command:updated', ({ command }) => {
       if (command.status === 'succeeded') succeeded.add(command.id);
+      lastStatus.set(command.id, `${command.status} dev ${command.device_id} @${Math.round(now())}`);
+      if (process.env.TRACE) console.error(Math.round(now()), 'upd', command.id, command.device_id, command.status);
     });
     await new Promise((resolve, reject) =>
       dash.once('connect', () => resolve(undefined)).once('connect_error', reject),
@@ -88,11 +90,30 @@ async function main() {
     let refusedResults = 0; // a result re-sent for a command already final: answered with an error, changes nothing
     let sessions = 0;
     const errors: Record<string, number> = {};
+    const traces = new Map<number, string[]>();
+    const lastStatus = new Map<number, string>();
+    dumpStuck = () => {
+      let n = 0;
+      for (const [id, st] of lastStatus)
+        if (!st.startsWith('succeeded') && n++ < 3) {
+          const dev = Number(st.split(' ')[2]);
+          console.error('stuck', id, st, '\n  ', (traces.get(dev) ?? []).join('\n   '));
+        }
+    };
     const start = async () => {
       clients = [];
       for (const cs of credStores) {
         const c = (await TabletClient.fromStore(cs, { baseDelayMs: 500, maxDelayMs: 5000 }))!;
-        c.on('session', () => sessions++);
+        const trace: string[] = [];
+        traces.set(devices[credStores.indexOf(cs)].id, trace);
+        c.on('session', () => {
+          sessions++;
+          trace.push(`${Math.round(now())} session`);
+        });
+        c.on('reconnecting', (n, ms) => trace.push(`${Math.round(now())} reconnecting ${n} ${ms}`));
+        c.on('command', (cmd) => trace.push(`${Math.round(now())} run ${cmd.id}`));
+        c.on('command:duplicate', (cmd) => trace.push(`${Math.round(now())} dup ${cmd.id}`));
+        c.on('command:result', (r, ack) => trace.push(`${Math.round(now())} result ${r.id} ${JSON.stringify(ack)}`));
         c.on('command', (cmd) => runs.set(cmd.id, (runs.get(cmd.id) ?? 0) + 1));
         c.on('command:duplicate', () => duplicatesAbsorbed++);
         c.on('error', (e) => {
@@ -137,6 +158,7 @@ async function main() {
     await start();
     await until('half succeeded', () => succeeded.size >= total / 2);
     const halfMs = now() - t0;
+    console.error(Math.round(now()), 'reconnecting all');
     for (const c of clients) c.reconnect();
     await until('all succeeded', () => succeeded.size >= total);
     const allMs = now() - t0;
@@ -167,8 +189,8 @@ async function main() {
     );
     if (ranTwice || runs.size !== total || serverSucceeded !== total)
       throw new Error('a command was lost or run twice');
-    const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | ${db} | ${TABLETS} × ${PER} | ${(firstConnectMs / 1000).toFixed(1)} s | ${(queueMs / 1000).toFixed(1)} s | ${(halfMs / 1000).toFixed(1)} s | ${(allMs / 1000).toFixed(1)} s | ${duplicatesAbsorbed} | ${ranTwice} |\n`;
-    fs.appendFileSync(path.join(__dirname, 'RESULTS.md'), row);
+    const row = `| ${new Date().toISOString().slice(0, 16).replace('T', ' ')} | ${db} | ${TABLETS} × ${PER} | ${(firstConnectMs / 1000).toFixed(1)} s | ${(queueMs / 1000).toFixed(1)} s | ${(halfMs / 1000).toFixed(1)} s | ${(allMs / 1000).toFixed(1)} s | ${duplicatesAbsorbed} | ${ranTwice} |`;
+    recordResult('redelivery.ts', row);
   } finally {
     for (const c of clients) c.close();
     closeDash();

@@ -107,6 +107,7 @@ export async function createServer(
       clearInterval(auditFlush);
       await events.idle();
       await audit.flush();
+      if (audit.buffered) logger.error({ lost: audit.buffered }, 'audit entries not written before shutdown');
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();

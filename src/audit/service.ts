@@ -55,6 +55,8 @@ function decodeCursor(cursor: string): number {
 export class AuditService {
   private pending: AuditEvent[] = [];
   private dropped = 0;
+  /** The flush in progress: a second caller (the timer, shutdown) waits for it, then flushes what is left. */
+  private flushing: Promise<number> | undefined;
 
   constructor(
     private readonly db: DataSource,
@@ -84,20 +86,29 @@ export class AuditService {
 
   /** Writes what `buffer` kept; a chunk the database refuses stays for the next flush. Returns the rows written. */
   async flush(): Promise<number> {
+    while (this.flushing) await this.flushing;
+    this.flushing = this.writePending().finally(() => {
+      this.flushing = undefined;
+    });
+    return this.flushing;
+  }
+
+  private async writePending(): Promise<number> {
     if (this.dropped) {
       this.logger.error({ dropped: this.dropped }, 'audit buffer full: oldest connection entries dropped');
       this.dropped = 0;
     }
     let written = 0;
     while (this.pending.length) {
-      const chunk = this.pending.slice(0, CHUNK);
+      // Taken out while in flight (buffer() may drop the oldest meanwhile), put back in front if refused.
+      const chunk = this.pending.splice(0, CHUNK);
       try {
         await this.repo.insert(chunk);
       } catch (err) {
+        this.pending.unshift(...chunk);
         this.logger.warn({ err, kept: this.pending.length }, 'audit batch not written; kept for the next flush');
         break;
       }
-      this.pending.splice(0, chunk.length);
       written += chunk.length;
     }
     return written;
@@ -108,7 +119,7 @@ export class AuditService {
     const where: FindOptionsWhere<AuditEvent> = { merchantId };
     if (f.deviceId) where.deviceId = f.deviceId;
     if (f.action) where.action = f.action;
-    if (f.actorId) where.actorId = f.actorId;
+    if (f.actorId) Object.assign(where, { actorKind: 'user', actorId: f.actorId });
     if (f.since && f.until) where.at = Between(f.since, f.until);
     else if (f.since) where.at = MoreThanOrEqual(f.since);
     else if (f.until) where.at = LessThanOrEqual(f.until);

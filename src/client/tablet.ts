@@ -127,6 +127,10 @@ const FATAL: Record<string, StopReason> = {
   INVALID_TOKEN: 'invalid_token',
 };
 
+/** Answers that mean "not now": the same result is sent again. */
+const RETRYABLE = new Set(['SERVICE_UNAVAILABLE', 'RATE_LIMITED']);
+const RESULT_ATTEMPTS = 6;
+
 type DeviceSocket = Socket<DeviceServerEvents, DeviceClientEvents>;
 
 export interface TabletClient {
@@ -388,13 +392,22 @@ export class TabletClient extends EventEmitter {
    * was replaced is redelivered on the new one, recognised as running, and its result must go out there.
    */
   private async sendResult(result: CommandResultPayload): Promise<void> {
-    const socket = this.socket;
-    if (!socket?.connected) return; // the server resends the command after the reconnect; the result goes then
-    try {
-      const ack = await socket.timeout(10_000).emitWithAck('command:result', result);
-      this.emit('command:result', result, ack);
-    } catch (err) {
-      this.emit('error', err as Error);
+    // A busy server sheds load (SERVICE_UNAVAILABLE, RATE_LIMITED) or answers late: the result is sent again, with
+    // backoff and full jitter, as long as the connection lasts. After a reconnect the server resends the command
+    // and the stored result goes out from there.
+    for (let attempt = 0; ; attempt++) {
+      const socket = this.socket;
+      if (!socket?.connected || this.done) return;
+      let ack: CommandResultAck | null = null;
+      try {
+        ack = await socket.timeout(10_000).emitWithAck('command:result', result);
+      } catch (err) {
+        this.emit('error', err as Error); // no answer in time, or the connection went
+      }
+      if (ack) this.emit('command:result', result, ack);
+      const retry = !ack || ('error' in ack && RETRYABLE.has(ack.error.code));
+      if (!retry || attempt >= RESULT_ATTEMPTS - 1) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(10_000, 500 * 2 ** attempt)));
     }
   }
 

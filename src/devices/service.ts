@@ -200,17 +200,21 @@ export class DeviceService {
       expiryWarnedAt: null,
       updatedAt: now,
     };
-    await transaction(this.db, async (m) => {
+    // A lost race ends the transaction without a rollback, and is refused after it (on SQLite a rollback would
+    // also undo what the shared connection wrote meanwhile).
+    const changed = await transaction(this.db, async (m) => {
       const res = await m
         .getRepository(TerminalDevice)
         .update(
           { id: device.id, merchantId, jti: previousJti, previousJti: graceJti ?? IsNull(), revokedAt: IsNull() },
           changes,
         );
-      if (!res.affected) throw conflict('device_changed');
+      if (!res.affected) return false;
       Object.assign(device, changes);
       await this.events.record(m, 'device.reissued', { device, actor });
+      return true;
     });
+    if (!changed) throw conflict('device_changed');
     const [view] = await this.views([device]);
     const pairing = await this.pairing(device, view.storeCode);
     this.events.emit('device.reissued', { device, previousJti });
@@ -240,17 +244,19 @@ export class DeviceService {
       expiryWarnedAt: null,
       updatedAt: now,
     };
-    await transaction(this.db, async (m) => {
+    const changed = await transaction(this.db, async (m) => {
       const res = await m
         .getRepository(TerminalDevice)
         .update(
           { id: device.id, jti: device.jti, previousJti: device.previousJti ?? IsNull(), revokedAt: IsNull() },
           changes,
         );
-      if (!res.affected) throw conflict('device_changed');
+      if (!res.affected) return false;
       Object.assign(device, changes);
       await this.events.record(m, 'device.token_renewed', { device, actor });
+      return true;
     });
+    if (!changed) throw conflict('device_changed');
     const [storeCode] = (await this.tenancy.storeCodes([device.storeId])).values();
     const token = await this.tokens.createDeviceToken(device, storeCode ?? '');
     this.events.emit('device.renewed', { device, previousJti });
