@@ -13,7 +13,7 @@
  */
 import os from 'node:os';
 import { io, type Socket } from 'socket.io-client';
-import { benchMerchant, bulkPair, recordResult, startBenchServer } from './harness';
+import { benchMerchant, benchStores, bulkPair, recordResult, startBenchServer } from './harness';
 
 const TABLETS = Number(process.env.TABLETS ?? 5000);
 const COMMANDS = Number(process.env.COMMANDS ?? 1000);
@@ -39,16 +39,7 @@ async function main() {
   const sockets: Socket[] = [];
   try {
     const { admin, merchant, store, merchantToken } = await benchMerchant(api, 'Commands');
-    const stores = [store];
-    for (let s = 1; s < Math.ceil(TABLETS / 100); s++)
-      stores.push(
-        (
-          await api('POST', `/api/v1/admin/merchants/${merchant.id}/stores`, admin, {
-            name: `Store ${s}`,
-            code: `${store.code}-${s}`,
-          })
-        ).store,
-      );
+    const stores = await benchStores(api, admin, merchant.id, store, Math.ceil(TABLETS / 100));
     const devices: { id: number; token: string }[] = [];
     const viaApi = Math.min(TABLETS, 20);
     for (let i = 0; i < viaApi; i++) {

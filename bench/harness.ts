@@ -79,6 +79,22 @@ export async function benchMerchant(api: Api, name: string) {
   return { admin, merchant, store, merchantToken };
 }
 
+/** `store` and count − 1 more stores of the merchant (bulkPair puts 100 devices in each). */
+export async function benchStores(
+  api: Api,
+  admin: string,
+  merchantId: number,
+  store: { id: number; code: string },
+  count: number,
+): Promise<{ id: number; code: string }[]> {
+  const stores = [store];
+  for (let s = 1; s < count; s++) {
+    const body = { name: `Store ${s}`, code: `${store.code}-${s}` };
+    stores.push((await api('POST', `/api/v1/admin/merchants/${merchantId}/stores`, admin, body)).store);
+  }
+  return stores;
+}
+
 /**
  * Devices from..to-1 straight into a hub's database (the row DeviceService.pair writes: newDeviceRow), tokens signed
  * with the keys in its dataDir (the hub generated them there) by Tokens.createDeviceToken: the tokens

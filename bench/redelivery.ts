@@ -13,7 +13,7 @@
 import os from 'node:os';
 import { io } from 'socket.io-client';
 import { MemoryCredentialStore, TabletClient } from '../src/client';
-import { benchMerchant, bulkPair, recordResult, startBenchServer } from './harness';
+import { benchMerchant, benchStores, bulkPair, recordResult, startBenchServer } from './harness';
 
 const TABLETS = Number(process.env.TABLETS ?? 1000);
 const PER = Number(process.env.PER ?? 10);
@@ -42,16 +42,7 @@ async function main() {
   let clients: TabletClient[] = [];
   try {
     const { admin, merchant, store, merchantToken } = await benchMerchant(api, 'Redelivery');
-    const stores = [store];
-    for (let s = 1; s < Math.ceil(TABLETS / 100); s++)
-      stores.push(
-        (
-          await api('POST', `/api/v1/admin/merchants/${merchant.id}/stores`, admin, {
-            name: `Store ${s}`,
-            code: `${store.code}-${s}`,
-          })
-        ).store,
-      );
+    const stores = await benchStores(api, admin, merchant.id, store, Math.ceil(TABLETS / 100));
     const devices: { id: number; token: string }[] = [];
     const me = (await api('GET', '/api/v1/auth/me', merchantToken)).user.id as number;
     await bulkPair({
