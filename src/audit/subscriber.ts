@@ -1,4 +1,4 @@
-import { SYSTEM_ACTOR } from '../auth/actor';
+import { deviceActor, SYSTEM_ACTOR } from '../auth/actor';
 import type { DeviceCommand } from '../commands/entities';
 import type { TerminalDevice } from '../devices/entities';
 import type { EventBus } from '../events';
@@ -56,13 +56,11 @@ export function auditSubscriber(events: EventBus, audit: AuditService): void {
       details: program,
     }),
   );
-  const deviceActor = (d: TerminalDevice, ip: string | null) =>
-    ({ kind: 'device', id: d.id, email: null, onBehalf: false, ip }) as const;
   events.on('device.connected', ({ device: d, ip }) =>
-    audit.buffer({ ...device(d), actor: deviceActor(d, ip), action: 'device.connected', details: { ip } }),
+    audit.buffer({ ...device(d), actor: deviceActor(d.id, ip), action: 'device.connected', details: { ip } }),
   );
   events.on('device.disconnected', ({ device: d, ip, reason }) =>
-    audit.buffer({ ...device(d), actor: deviceActor(d, ip), action: 'device.disconnected', details: { reason } }),
+    audit.buffer({ ...device(d), actor: deviceActor(d.id, ip), action: 'device.disconnected', details: { reason } }),
   );
   events.on('device.expiring', ({ device: d }) =>
     audit.buffer({

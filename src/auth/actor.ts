@@ -16,8 +16,17 @@ export interface Actor {
 
 export const SYSTEM_ACTOR: Actor = { kind: 'system', id: null, email: null, onBehalf: false, ip: null };
 
+/** A device acting for itself (its socket, its own store-API calls). */
+export const deviceActor = (deviceId: number, ip: string | null): Actor => ({
+  kind: 'device',
+  id: deviceId,
+  email: null,
+  onBehalf: false,
+  ip,
+});
+
 export function actorOf(p: Principal | undefined, ip: string | null): Actor {
   if (!p) return { ...SYSTEM_ACTOR, ip };
-  if (p.kind === 'device') return { kind: 'device', id: p.id, email: null, onBehalf: false, ip };
+  if (p.kind === 'device') return deviceActor(p.id, ip);
   return { kind: 'user', id: p.id, email: p.email, onBehalf: p.role === 'admin', ip };
 }

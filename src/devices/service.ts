@@ -162,20 +162,17 @@ export class DeviceService {
   async revoke(merchantId: number, deviceId: number, actor: Actor, reason: string | undefined): Promise<DeviceView> {
     await this.find(merchantId, deviceId);
     const now = new Date();
-    const affected = await transaction(this.db, async (m) => {
+    // The row as it stands after the update (this call's revoke, or the first one's), read once, in the transaction.
+    const { device, affected } = await transaction(this.db, async (m) => {
       const repo = m.getRepository(TerminalDevice);
       const res = await repo.update(
         { id: deviceId, merchantId, revokedAt: IsNull() },
         { revokedAt: now, revokedById: actor.id, revokedReason: reason || null, updatedAt: now },
       );
-      if (res.affected)
-        await this.events.record(m, 'device.revoked', {
-          device: await repo.findOneByOrFail({ id: deviceId, merchantId }),
-          actor,
-        });
-      return !!res.affected;
+      const row = await repo.findOneByOrFail({ id: deviceId, merchantId });
+      if (res.affected) await this.events.record(m, 'device.revoked', { device: row, actor });
+      return { device: row, affected: Boolean(res.affected) };
     });
-    const device = await this.find(merchantId, deviceId);
     if (affected) this.events.emit('device.revoked', { device });
     return (await this.views([device]))[0];
   }
@@ -200,21 +197,7 @@ export class DeviceService {
       expiryWarnedAt: null,
       updatedAt: now,
     };
-    // A lost race ends the transaction without a rollback, and is refused after it (on SQLite a rollback would
-    // also undo what the shared connection wrote meanwhile).
-    const changed = await transaction(this.db, async (m) => {
-      const res = await m
-        .getRepository(TerminalDevice)
-        .update(
-          { id: device.id, merchantId, jti: previousJti, previousJti: graceJti ?? IsNull(), revokedAt: IsNull() },
-          changes,
-        );
-      if (!res.affected) return false;
-      Object.assign(device, changes);
-      await this.events.record(m, 'device.reissued', { device, actor });
-      return true;
-    });
-    if (!changed) throw conflict('device_changed');
+    await this.replaceToken(device, changes, 'device.reissued', actor);
     const [view] = await this.views([device]);
     const pairing = await this.pairing(device, view.storeCode);
     this.events.emit('device.reissued', { device, previousJti });
@@ -244,19 +227,7 @@ export class DeviceService {
       expiryWarnedAt: null,
       updatedAt: now,
     };
-    const changed = await transaction(this.db, async (m) => {
-      const res = await m
-        .getRepository(TerminalDevice)
-        .update(
-          { id: device.id, jti: device.jti, previousJti: device.previousJti ?? IsNull(), revokedAt: IsNull() },
-          changes,
-        );
-      if (!res.affected) return false;
-      Object.assign(device, changes);
-      await this.events.record(m, 'device.token_renewed', { device, actor });
-      return true;
-    });
-    if (!changed) throw conflict('device_changed');
+    await this.replaceToken(device, changes, 'device.token_renewed', actor);
     const [storeCode] = (await this.tenancy.storeCodes([device.storeId])).values();
     const token = await this.tokens.createDeviceToken(device, storeCode ?? '');
     this.events.emit('device.renewed', { device, previousJti });
@@ -329,6 +300,37 @@ export class DeviceService {
       lastId = page[page.length - 1].id;
     }
     return flagged;
+  }
+
+  /**
+   * Writes a new jti (reissue, renewal) only if the row still holds the tokens read (jti and previous_jti) and is
+   * unrevoked, and records it in the same transaction; `device` takes the changes. A lost race ends the transaction
+   * without a rollback and is refused after it (409 device_changed): on SQLite a rollback would also undo what the
+   * shared connection wrote meanwhile.
+   */
+  private async replaceToken(
+    device: TerminalDevice,
+    changes: Partial<TerminalDevice>,
+    event: 'device.reissued' | 'device.token_renewed',
+    actor: Actor,
+  ): Promise<void> {
+    const changed = await transaction(this.db, async (m) => {
+      const res = await m.getRepository(TerminalDevice).update(
+        {
+          id: device.id,
+          merchantId: device.merchantId,
+          jti: device.jti,
+          previousJti: device.previousJti ?? IsNull(),
+          revokedAt: IsNull(),
+        },
+        changes,
+      );
+      if (!res.affected) return false;
+      Object.assign(device, changes);
+      await this.events.record(m, event, { device, actor });
+      return true;
+    });
+    if (!changed) throw conflict('device_changed');
   }
 
   private async find(merchantId: number, deviceId: number): Promise<TerminalDevice> {

@@ -1,3 +1,4 @@
+import { deviceActor } from '../auth/actor';
 import { presentCommand } from '../commands/presenter';
 import { commandResultPayload } from '../commands/schemas';
 import type { CommandService } from '../commands/service';
@@ -41,13 +42,8 @@ export class CommandChannel {
       if (typeof ack !== 'function') return;
       try {
         const r = commandResultPayload.parse(payload);
-        const command = await this.commands.complete(socket.data.device.id, r.id, r, {
-          kind: 'device',
-          id: socket.data.device.id,
-          email: null,
-          onBehalf: false,
-          ip: socket.data.ip,
-        });
+        const { device, ip } = socket.data;
+        const command = await this.commands.complete(device.id, r.id, r, deviceActor(device.id, ip));
         ack({ status: command.status });
       } catch (err) {
         ack({ error: socketError(err, this.logger) });
