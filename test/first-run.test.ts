@@ -1,35 +1,13 @@
 import { expect } from 'chai';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { openDatabase } from '../src/db/open';
-import { DATABASE_URL, tempDir, testConfig, waitFor } from './helpers';
+import { startMain, TSX } from './cli/process';
+import { DATABASE_URL, tempDir, testConfig } from './helpers';
 
-const TSX = path.resolve('node_modules/.bin/tsx');
-
-/** Starts `src/main.ts` as its own process (no TTY) and waits for /healthz. */
-async function startProcess(
-  env: Record<string, string>,
-): Promise<{ proc: ChildProcess; url: string; output: () => string }> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  let out = '';
-  const proc = spawn(TSX, ['src/main.ts'], {
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', DATABASE_URL: '', REDIS_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d) => (out += d));
-  proc.stderr!.on('data', (d) => (out += d));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok, 20_000, 100);
-  return { proc, url, output: () => out };
-}
-
-const stop = (proc: ChildProcess) =>
-  new Promise<number | null>((resolve) => {
-    proc.once('exit', (code) => resolve(code));
-    proc.kill('SIGTERM');
-  });
+const startProcess = (env: Record<string, string>) => startMain({ LOG_LEVEL: 'warn', ...env });
 
 describe('first run and operator commands', function () {
   this.timeout(60_000);
@@ -58,14 +36,14 @@ describe('first run and operator commands', function () {
     expect(first.output()).to.include(file).and.not.include(password);
     const login = await request(first.url).post('/api/v1/auth/login').send({ email, password }).expect(200);
     expect(login.body.user.role).to.equal('admin');
-    expect(await stop(first.proc)).to.equal(0);
+    expect(await first.stop()).to.equal(0);
     fs.unlinkSync(file);
 
     const second = await startProcess({ DATA_DIR: dataDir });
     expect(fs.existsSync(file)).to.equal(false);
     expect(second.output()).to.not.include(password);
     await request(second.url).post('/api/v1/auth/login').send({ email, password }).expect(200);
-    await stop(second.proc);
+    await second.stop();
   });
 
   it('BOOTSTRAP_ADMIN_* creates that admin when none exists; SIGTERM stops the server cleanly', async () => {
@@ -83,7 +61,7 @@ describe('first run and operator commands', function () {
     // On a shared MariaDB an admin may already exist from another test: then the bootstrap rightly does nothing.
     if (!DATABASE_URL) expect(login.status).to.equal(200);
     expect(fs.existsSync(path.join(dataDir, 'first-admin.txt'))).to.equal(false);
-    expect(await stop(s.proc)).to.equal(0);
+    expect(await s.stop()).to.equal(0);
   });
 
   it('npm run admin:create creates an admin (or resets its password) and refuses a bad email', async () => {
@@ -126,7 +104,7 @@ describe('first run and operator commands', function () {
         .expect(200);
       expect(stores.body.items.map((x: { code: string }) => x.code)).to.deep.equal(['DEMO-LUX-GARE', 'DEMO-KIRCHBERG']);
     } finally {
-      await stop(s.proc);
+      await s.stop();
     }
   });
 });

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -42,6 +43,15 @@ export async function withScratchMysqlDatabase<T>(prefix: string, fn: (url: URL,
 }
 
 export const uniq = (prefix = '') => `${prefix}${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+
+/** A port nothing listens on right now (the kernel's pick, so outside the range outgoing connections use). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'th-test-'));

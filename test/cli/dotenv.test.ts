@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tempDir } from '../helpers';
+import { freePort, tempDir } from '../helpers';
 import { runCommand, startMain } from './process';
 
 describe('.env in the working folder: read by npm start and the operator commands, never over the environment', function () {
@@ -9,7 +9,7 @@ describe('.env in the working folder: read by npm start and the operator command
 
   it('the server takes PORT and DATA_DIR from .env; LOG_LEVEL set in the environment wins over the file', async () => {
     const cwd = tempDir();
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     fs.writeFileSync(
       path.join(cwd, '.env'),
       `# settings for this machine\nPORT=${port}\nDATA_DIR=./from-dotenv\nLOG_LEVEL=info\nLOG_FORMAT=json\n`,

@@ -3,7 +3,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { migrations } from '../../migrations';
 import { createLogger, type LogFormat } from '../../src/logger';
-import { tempDir, waitFor } from '../helpers';
+import { freePort, tempDir, waitFor } from '../helpers';
 import { childEnv, ROOT, startMain, TSX } from './process';
 
 /** A logger of the given format writing into a string. */
@@ -71,7 +71,7 @@ describe('logs: readable on a terminal, JSON lines otherwise; migrations one lin
 
   it('the server on a terminal (LOG_FORMAT unset): readable lines, no JSON', async function () {
     if (!hasScript) this.skip(); // util-linux `script` gives the child a pseudo-terminal
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const env = childEnv({ DATA_DIR: tempDir(), LOG_LEVEL: 'info', PORT: String(port) });
     // `script` runs the server on a pseudo-terminal; the inner timeout is only a safety net.
     const proc = spawn('script', ['-qec', `timeout 30 ${TSX} src/main.ts`, '/dev/null'], {

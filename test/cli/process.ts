@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { waitFor } from '../helpers';
+import { freePort, waitFor } from '../helpers';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -32,12 +32,28 @@ export interface Started {
   stop: () => Promise<number | null>;
 }
 
-/** Starts `src/main.ts` as its own process (no TTY) on `port` (`noPortEnv`: set elsewhere) and waits for /healthz. */
+/**
+ * Starts `src/main.ts` as its own process (no TTY) on `port` (`noPortEnv`: set elsewhere) and waits for /healthz.
+ * Without a given port it takes a free one, and tries another if that was taken in the meantime.
+ */
 export async function startMain(
   env: Record<string, string>,
   opts: { cwd?: string; port?: number; noPortEnv?: boolean } = {},
 ): Promise<Started> {
-  const port = opts.port ?? 20000 + Math.floor(Math.random() * 20000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnMain(env, opts.port ?? (await freePort()), opts);
+    } catch (err) {
+      if (opts.port !== undefined || attempt === 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function spawnMain(
+  env: Record<string, string>,
+  port: number,
+  opts: { cwd?: string; noPortEnv?: boolean },
+): Promise<Started> {
   let out = '';
   const proc = spawn(TSX, [path.join(ROOT, 'src/main.ts')], {
     env: childEnv(opts.noPortEnv ? env : { PORT: String(port), ...env }),
@@ -53,7 +69,14 @@ export async function startMain(
     return exited;
   };
   try {
-    await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok, 20_000, 100);
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`exited with code ${proc.exitCode}`);
+        return (await fetch(`${url}/healthz`).catch(() => undefined))?.ok;
+      },
+      20_000,
+      100,
+    );
   } catch (err) {
     await stop();
     throw new Error(`the server did not start: ${out}`, { cause: err });

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
@@ -22,19 +21,12 @@ import {
   pairDevice,
   suite,
   type TestHub,
+  freePort,
   tempDir,
   testConfig,
   waitFor,
 } from '../helpers';
 import { closedAfterEach, dashboardSocket } from '../socket-helpers';
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 
 const DEVICES = '/api/v1/merchants/loyalty/devices';
 

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import request from 'supertest';
-import { DATABASE_URL, PASSWORD, REDIS_URL, tempDir, testKey, waitFor } from '../helpers';
+import { DATABASE_URL, freePort, PASSWORD, REDIS_URL, tempDir, testKey, waitFor } from '../helpers';
 
 export interface Node {
   name: string;
@@ -13,14 +12,6 @@ export interface Node {
 }
 
 export const CLUSTER_KEY = testKey('cluster');
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /**
  * A real server process (the production entry point) on the suite's MariaDB and Redis, sharing the cluster's
