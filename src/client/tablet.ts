@@ -129,7 +129,8 @@ const FATAL: Record<string, StopReason> = {
 
 /** Answers that mean "not now": the same result is sent again. */
 const RETRYABLE = new Set(['SERVICE_UNAVAILABLE', 'RATE_LIMITED']);
-const RESULT_ATTEMPTS = 6;
+/** The longest pause between two sends of the same result. */
+const RESULT_BACKOFF_CAP_MS = 10_000;
 
 type DeviceSocket = Socket<DeviceServerEvents, DeviceClientEvents>;
 
@@ -347,7 +348,7 @@ export class TabletClient extends EventEmitter {
       this.emit('command:duplicate', command);
       // No result yet: it is still running (the result goes out when it ends) or the app died while running it (not run
       // again; the command expires on the server).
-      if (seen.result) await this.sendResult(seen.result);
+      if (seen.result) await this.sendResult(seen.result, command.expires_at);
       return;
     }
     // Remembered before running: a crash mid-run must not run it again on the next boot.
@@ -365,7 +366,7 @@ export class TabletClient extends EventEmitter {
     }
     entry.result = result;
     await this.persist();
-    await this.sendResult(result);
+    await this.sendResult(result, command.expires_at);
     if (command.type === 'reload') this.reconnect(); // after the result, so it is not lost with the old socket
   }
 
@@ -391,10 +392,11 @@ export class TabletClient extends EventEmitter {
    * On the connection of the moment, not the one the command came on: a command still running when the connection
    * was replaced is redelivered on the new one, recognised as running, and its result must go out there.
    */
-  private async sendResult(result: CommandResultPayload): Promise<void> {
+  private async sendResult(result: CommandResultPayload, expiresAt: string): Promise<void> {
     // A busy server sheds load (SERVICE_UNAVAILABLE, RATE_LIMITED) or answers late: the result is sent again, with
-    // backoff and full jitter, as long as the connection lasts. After a reconnect the server resends the command
-    // and the stored result goes out from there.
+    // backoff and full jitter, as long as the connection lasts and until the command expires (past that the server
+    // refuses it anyway). After a reconnect the server resends the command and the stored result goes out from there.
+    const deadline = Date.parse(expiresAt);
     for (let attempt = 0; ; attempt++) {
       const socket = this.socket;
       if (!socket?.connected || this.done) return;
@@ -406,8 +408,9 @@ export class TabletClient extends EventEmitter {
       }
       if (ack) this.emit('command:result', result, ack);
       const retry = !ack || ('error' in ack && RETRYABLE.has(ack.error.code));
-      if (!retry || attempt >= RESULT_ATTEMPTS - 1) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(10_000, 500 * 2 ** attempt)));
+      const pause = Math.random() * Math.min(RESULT_BACKOFF_CAP_MS, 500 * 2 ** attempt);
+      if (!retry || !(Date.now() + pause < deadline)) return;
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 

@@ -11,6 +11,7 @@ import {
   waitFor,
 } from '../helpers';
 import { deviceSocket, type TestSocket } from '../socket-helpers';
+import { defaultState, MemoryCredentialStore, TabletClient } from '../../src/client';
 import { mariadb } from './services';
 
 const DEVICES = '/api/v1/merchants/loyalty/devices';
@@ -85,5 +86,58 @@ const DEVICES = '/api/v1/merchants/loyalty/devices';
       mariadb.resume();
     }
     await waitFor(async () => (await list()).status === 200, 30_000, 250);
+  });
+
+  it('a command result refused while the database is stopped is sent again by the tablet and lands once it is back', async () => {
+    const device = await pairDevice(t, tenant);
+    // The ping's state report waits for the test: the database is stopped while the command runs.
+    let release!: () => void;
+    const running = new Promise<void>((resolve) => (release = resolve));
+    let gated = false;
+    const client = new TabletClient(
+      { api_url: t.url, store_code: tenant.stores[0].code, auth_token: device.token },
+      new MemoryCredentialStore(),
+      { stateProvider: async () => (gated ? running.then(defaultState) : defaultState()) },
+    );
+    const answers: string[] = [];
+    client.on('command:result', (_r, ack) =>
+      answers.push(!ack ? 'no answer' : 'error' in ack ? ack.error.code : ack.status),
+    );
+    const ran: number[] = [];
+    client.on('command', (c) => ran.push(c.id));
+    try {
+      await new Promise((resolve) => {
+        client.once('session', resolve);
+        void client.start();
+      });
+      gated = true;
+      const created = await t.http
+        .post(`${DEVICES}/${device.id}/commands`)
+        .set(bearer(tenant.merchantToken))
+        .send({ type: 'ping' })
+        .expect(201);
+      const id = created.body.command.id;
+      await waitFor(() => ran.includes(id), 10_000);
+      try {
+        await mariadb.stop();
+        release();
+        await waitFor(() => answers.includes('SERVICE_UNAVAILABLE'), 20_000, 50);
+      } finally {
+        await mariadb.start();
+      }
+      const command = await waitFor(
+        async () => {
+          const res = await t.http.get(`${DEVICES}/${device.id}/commands/${id}`).set(bearer(tenant.merchantToken));
+          return res.status === 200 && res.body.command.status === 'succeeded' ? res.body.command : undefined;
+        },
+        40_000,
+        250,
+      );
+      expect(command.result).to.include.keys('app_version');
+      expect(answers.at(-1)).to.equal('succeeded');
+      expect(ran.filter((r) => r === id)).to.have.length(1);
+    } finally {
+      client.close();
+    }
   });
 });
