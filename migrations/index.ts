@@ -6,6 +6,8 @@ import { CreateDeviceCommands1764000400000 } from './1764000400000-CreateDeviceC
 import { AddDeviceTokenRenewal1764000500000 } from './1764000500000-AddDeviceTokenRenewal';
 import { AddDeviceState1764000600000 } from './1764000600000-AddDeviceState';
 import { CreateAuditEvents1764000700000 } from './1764000700000-CreateAuditEvents';
+import { CreateWebhooks1764000800000 } from './1764000800000-CreateWebhooks';
+import { AddOfflineAlerts1764000900000 } from './1764000900000-AddOfflineAlerts';
 
 /** Every migration, in order. New ones are appended here (the app and the CLI both read this list). */
 export const migrations = [
@@ -17,4 +19,6 @@ export const migrations = [
   AddDeviceTokenRenewal1764000500000,
   AddDeviceState1764000600000,
   CreateAuditEvents1764000700000,
+  CreateWebhooks1764000800000,
+  AddOfflineAlerts1764000900000,
 ];

@@ -123,6 +123,8 @@ const schema = z.object({
   LAST_SEEN_FLUSH_MS: int(100, 3_600_000).default(15000),
   PRESENCE_TTL_MS: int(1000, 3_600_000).default(30000),
   AUDIT_RETENTION_DAYS: int(1, 36500).default(365),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], 'must be true or false').default('false'),
+  WEBHOOK_POLL_MS: int(50, 60_000).default(1000),
   TRUST_PROXY: trustProxy.optional(),
   BOOTSTRAP_ADMIN_EMAIL: z.email('must be an email address').optional(),
   BOOTSTRAP_ADMIN_PASSWORD: passwordSchema.optional(),
@@ -163,6 +165,8 @@ function toConfig(e: z.output<typeof schema>) {
     lastSeenFlushMs: e.LAST_SEEN_FLUSH_MS,
     presenceTtlMs: e.PRESENCE_TTL_MS,
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
+    webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
+    webhookPollMs: e.WEBHOOK_POLL_MS,
     trustProxy: e.TRUST_PROXY,
     bootstrapAdmin:
       e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD

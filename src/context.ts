@@ -12,6 +12,7 @@ import type { LoyaltyService } from './loyalty/service';
 import type { Metrics } from './metrics';
 import type { Policy } from './policy';
 import type { TenancyService } from './tenancy/service';
+import type { WebhookService } from './webhooks/service';
 
 /**
  * What transports (routes, sockets, jobs) receive from the composition root: the services and the cross-cutting
@@ -30,6 +31,7 @@ export interface Services {
   loyalty: LoyaltyService;
   commands: CommandService;
   audit: AuditService;
+  webhooks: WebhookService;
   /** Readiness checks: the database, and Redis when configured. */
   readiness: Array<{ name: string; check: () => Promise<unknown> }>;
 }

@@ -3,6 +3,9 @@ import type { EntityManager } from 'typeorm';
 import type { Actor } from './auth/actor';
 import type { DeviceCommand } from './commands/entities';
 import type { TerminalDevice } from './devices/entities';
+import type { Device } from './devices/schemas';
+import type { OfflineReason } from './realtime/socket-events';
+import type { WebhookEndpoint } from './webhooks/entities';
 import type { Logger } from './logger';
 
 /**
@@ -26,6 +29,11 @@ export interface DomainEventMap {
   'device.disconnected': { device: TerminalDevice; ip: string | null; reason: string };
   /** The renewed token was used for the first time: `previousJti` is refused from now on. */
   'device.previous_token_retired': { device: TerminalDevice; previousJti: string };
+  /**
+   * A presence transition, published once cluster-wide by the node that announces it to dashboards: the device's
+   * first socket anywhere (`online`), or its last one gone (`offline`, with why).
+   */
+  'device.presence': { device: Device; online: boolean; reason?: OfflineReason };
 }
 
 /**
@@ -42,6 +50,16 @@ export interface TransactionalEventMap {
   /** A final status: succeeded or failed (the device), expired (the sweeper), canceled (a user, or a revoke). */
   'command.finished': { command: DeviceCommand; actor: Actor };
   'program.updated': { merchantId: number; actor: Actor; program: Record<string, unknown> };
+  'webhook.created': { endpoint: WebhookEndpoint; actor: Actor };
+  'webhook.updated': { endpoint: WebhookEndpoint; actor: Actor; changed: string[] };
+  'webhook.deleted': { endpoint: WebhookEndpoint; actor: Actor };
+  'webhook.secret_rotated': { endpoint: WebhookEndpoint; actor: Actor };
+  /** Turned off by the dispatcher (every attempt failed for 3 days). */
+  'webhook.disabled': { endpoint: WebhookEndpoint; actor: Actor; reason: string };
+  /** Offline past the merchant's threshold: raised once per outage, cluster-wide (the alert job's conditional update). */
+  'device.offline_alert': { device: TerminalDevice; offlineSince: Date; actor: Actor };
+  /** Back after an alerted outage. */
+  'device.back_online': { device: TerminalDevice; offlineForS: number; actor: Actor };
 }
 
 type TxListener<K extends keyof TransactionalEventMap> = (

@@ -21,6 +21,10 @@ import { Metrics } from './metrics';
 import { createRealtime } from './realtime';
 import { openRedis } from './realtime/redis';
 import { TenancyService } from './tenancy/service';
+import { WebhookDispatcher } from './webhooks/dispatcher';
+import { WebhookOutbox } from './webhooks/outbox';
+import { WebhookService } from './webhooks/service';
+import { webhookSubscriber } from './webhooks/subscriber';
 
 export interface TerminalHub {
   ctx: AppContext;
@@ -57,6 +61,18 @@ export async function createServer(
   // Connection entries are batched: one multi-row INSERT per LAST_SEEN_FLUSH_MS (a failed batch is kept).
   const auditFlush = setInterval(() => void audit.flush(), config.lastSeenFlushMs);
   auditFlush.unref();
+  // Webhooks: events into the outbox (in the change's transaction, or batched), delivered by every node's dispatcher.
+  const outbox = new WebhookOutbox(db, logger);
+  webhookSubscriber(events, outbox, devices, config.expiryWarningDays);
+  const dispatcher = new WebhookDispatcher(db, events, logger, metrics, {
+    allowPrivate: config.webhookAllowPrivate,
+    pollMs: config.webhookPollMs,
+  });
+  const webhooks = new WebhookService(db, events, outbox, config.webhookAllowPrivate);
+  outbox.onStored = webhooks.onDue = () => dispatcher.kick();
+  const outboxFlush = setInterval(() => void outbox.flush(), config.webhookPollMs);
+  outboxFlush.unref();
+  dispatcher.start();
   // A revoked device's unfinished commands are canceled (each a `command.updated`).
   events.on('device.revoked', ({ device }) => commands.cancelAllFor(device.id));
   const policy = new Policy(tenancy);
@@ -74,6 +90,7 @@ export async function createServer(
     loyalty,
     commands,
     audit,
+    webhooks,
     policy,
     limits: createLimits(config, redis?.cmd),
     readiness,
@@ -105,8 +122,11 @@ export async function createServer(
       await jobs.stop();
       await realtime.close();
       clearInterval(auditFlush);
+      clearInterval(outboxFlush);
       await events.idle();
-      await audit.flush();
+      await Promise.all([audit.flush(), outbox.flush()]);
+      await dispatcher.stop();
+      if (outbox.buffered) logger.error({ lost: outbox.buffered }, 'webhook events not stored before shutdown');
       if (audit.buffered) logger.error({ lost: audit.buffered }, 'audit entries not written before shutdown');
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());

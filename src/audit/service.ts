@@ -10,6 +10,7 @@ import {
 import type { Actor } from '../auth/actor';
 import { validationError } from '../errors';
 import type { Logger } from '../logger';
+import { WriteBatch } from '../db/write-batch';
 import { AuditEvent } from './entities';
 
 /** What a subscriber records: the merchant, the action, what it is about, who did it. */
@@ -53,15 +54,17 @@ function decodeCursor(cursor: string): number {
  * deleted but by the retention purge.
  */
 export class AuditService {
-  private pending: AuditEvent[] = [];
-  private dropped = 0;
-  /** The flush in progress: a second caller (the timer, shutdown) waits for it, then flushes what is left. */
-  private flushing: Promise<number> | undefined;
+  private readonly batch: WriteBatch<AuditEvent>;
 
   constructor(
     private readonly db: DataSource,
-    private readonly logger: Logger,
-  ) {}
+    logger: Logger,
+  ) {
+    this.batch = new WriteBatch('audit log', (chunk) => this.repo.insert(chunk).then(() => undefined), logger, {
+      chunk: CHUNK,
+      max: MAX_BUFFER,
+    });
+  }
 
   private get repo() {
     return this.db.getRepository(AuditEvent);
@@ -72,46 +75,16 @@ export class AuditService {
   }
 
   buffer(entry: AuditEntry): void {
-    this.pending.push(row(entry));
-    if (this.pending.length > MAX_BUFFER) {
-      const over = this.pending.length - MAX_BUFFER;
-      this.pending.splice(0, over);
-      this.dropped += over;
-    }
+    this.batch.push(row(entry));
   }
 
   get buffered(): number {
-    return this.pending.length;
+    return this.batch.size;
   }
 
   /** Writes what `buffer` kept; a chunk the database refuses stays for the next flush. Returns the rows written. */
-  async flush(): Promise<number> {
-    while (this.flushing) await this.flushing;
-    this.flushing = this.writePending().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
-  }
-
-  private async writePending(): Promise<number> {
-    if (this.dropped) {
-      this.logger.error({ dropped: this.dropped }, 'audit buffer full: oldest connection entries dropped');
-      this.dropped = 0;
-    }
-    let written = 0;
-    while (this.pending.length) {
-      // Taken out while in flight (buffer() may drop the oldest meanwhile), put back in front if refused.
-      const chunk = this.pending.splice(0, CHUNK);
-      try {
-        await this.repo.insert(chunk);
-      } catch (err) {
-        this.pending.unshift(...chunk);
-        this.logger.warn({ err, kept: this.pending.length }, 'audit batch not written; kept for the next flush');
-        break;
-      }
-      written += chunk.length;
-    }
-    return written;
+  flush(): Promise<number> {
+    return this.batch.flush();
   }
 
   /** Newest first; the cursor is the last id seen, so a page never repeats or skips an entry already written. */

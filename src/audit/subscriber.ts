@@ -2,6 +2,7 @@ import { deviceActor, SYSTEM_ACTOR } from '../auth/actor';
 import type { DeviceCommand } from '../commands/entities';
 import type { TerminalDevice } from '../devices/entities';
 import type { EventBus } from '../events';
+import type { WebhookEndpoint } from '../webhooks/entities';
 import type { AuditService } from './service';
 
 const device = (d: TerminalDevice) => ({
@@ -55,6 +56,28 @@ export function auditSubscriber(events: EventBus, audit: AuditService): void {
       action: 'program.updated',
       details: program,
     }),
+  );
+  const webhook = (e: WebhookEndpoint) => ({ merchantId: e.merchantId, target: { type: 'webhook', id: e.id } });
+  events.onTransaction('webhook.created', ({ endpoint: e, actor }, m) =>
+    audit.record(m, { ...webhook(e), actor, action: 'webhook.created', details: { url: e.url, events: e.events } }),
+  );
+  events.onTransaction('webhook.updated', ({ endpoint: e, actor, changed }, m) =>
+    audit.record(m, { ...webhook(e), actor, action: 'webhook.updated', details: { changed, url: e.url } }),
+  );
+  events.onTransaction('webhook.deleted', ({ endpoint: e, actor }, m) =>
+    audit.record(m, { ...webhook(e), actor, action: 'webhook.deleted', details: { url: e.url } }),
+  );
+  events.onTransaction('webhook.secret_rotated', ({ endpoint: e, actor }, m) =>
+    audit.record(m, { ...webhook(e), actor, action: 'webhook.secret_rotated' }),
+  );
+  events.onTransaction('webhook.disabled', ({ endpoint: e, actor, reason }, m) =>
+    audit.record(m, { ...webhook(e), actor, action: 'webhook.disabled', details: { reason } }),
+  );
+  events.onTransaction('device.offline_alert', ({ device: d, actor, offlineSince }, m) =>
+    audit.record(m, { ...device(d), actor, action: 'device.offline_alert', details: { offline_since: offlineSince } }),
+  );
+  events.onTransaction('device.back_online', ({ device: d, actor, offlineForS }, m) =>
+    audit.record(m, { ...device(d), actor, action: 'device.back_online', details: { offline_for_s: offlineForS } }),
   );
   events.on('device.connected', ({ device: d, ip }) =>
     audit.buffer({ ...device(d), actor: deviceActor(d.id, ip), action: 'device.connected', details: { ip } }),

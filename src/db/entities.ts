@@ -3,6 +3,7 @@ import { DeviceCommand } from '../commands/entities';
 import { TerminalDevice } from '../devices/entities';
 import { IdempotencyKey, LoyaltyCard, LoyaltyProgram, LoyaltyTransaction } from '../loyalty/entities';
 import { Merchant, Store, User, UserStore } from '../tenancy/entities';
+import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from '../webhooks/entities';
 
 export const entities = [
   Merchant,
@@ -16,4 +17,7 @@ export const entities = [
   IdempotencyKey,
   DeviceCommand,
   AuditEvent,
+  WebhookEndpoint,
+  WebhookEvent,
+  WebhookDelivery,
 ];

@@ -27,6 +27,8 @@ export class TerminalDevice {
   @TextColumn(255, { name: 'revoked_reason', nullable: true }) revokedReason: string | null;
   @IntColumn({ name: 'created_by_id', nullable: true }) createdById: number | null;
   @DateColumn({ name: 'expiry_warned_at', nullable: true }) expiryWarnedAt: Date | null;
+  /** When the offline alert of the current outage was raised (§13); cleared when the device is back online. */
+  @DateColumn({ name: 'offline_alert_at', nullable: true }) offlineAlertAt: Date | null;
   /** The latest reported state, JSON text; the last_seen flush merges reports into it (see recordLastSeen). */
   @Column({ type: 'text', nullable: true, transformer: { to: toJson, from: fromJson } }) state: DeviceState | null;
   @DateColumn({ name: 'created_at' }) createdAt: Date;
@@ -57,6 +59,7 @@ export function newDeviceRow(input: {
     revokedReason: null,
     createdById: input.createdById,
     expiryWarnedAt: null,
+    offlineAlertAt: null,
     state: null,
     createdAt: input.now,
     updatedAt: input.now,

@@ -2,6 +2,7 @@ import express, { type Express, type Request, type RequestHandler, Router } from
 import helmet from 'helmet';
 import pinoHttp from 'pino-http';
 import { auditRoutes } from '../audit/routes';
+import { webhookRoutes } from '../webhooks/routes';
 import { commandRoutes } from '../commands/routes';
 import type { Services } from '../context';
 import { toAppError, validationError } from '../errors';
@@ -36,6 +37,8 @@ export function apiRoutes(services: Services, openapi: () => object = () => ({})
     ...commandRoutes(services, 'admin'),
     ...auditRoutes(services, 'merchant'),
     ...auditRoutes(services, 'admin'),
+    ...webhookRoutes(services, 'merchant'),
+    ...webhookRoutes(services, 'admin'),
   ];
 }
 

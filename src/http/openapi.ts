@@ -111,12 +111,14 @@ export function buildOpenApi(routes: Route[], serverUrl: string) {
   for (const r of routes) {
     const status = String(r.status ?? 200);
     const success =
-      'contentType' in r.response
-        ? { description: r.summary, content: { [r.response.contentType]: { schema: { type: 'string' } } } }
-        : {
-            description: r.summary,
-            content: { 'application/json': { schema: schemaOf(r.response, 'output', components) } },
-          };
+      status === '204'
+        ? { description: r.summary }
+        : 'contentType' in r.response
+          ? { description: r.summary, content: { [r.response.contentType]: { schema: { type: 'string' } } } }
+          : {
+              description: r.summary,
+              content: { 'application/json': { schema: schemaOf(r.response, 'output', components) } },
+            };
     const others = Object.entries(r.otherResponses ?? {}).map(([s, o]) => [
       s,
       {

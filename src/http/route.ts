@@ -124,6 +124,7 @@ function handle(r: Route, opts: MountOptions): RequestHandler {
     const reply = out instanceof Reply ? out : new Reply(r.status ?? 200, out);
     res.status(reply.status).set(reply.headers);
     if ('contentType' in r.response) return void res.type(r.response.contentType).send(reply.body);
+    if (reply.status === 204) return void res.end();
     if (opts.validateResponses && reply.status === (r.status ?? 200)) checkResponse(r, reply.body);
     res.json(reply.body);
   };

@@ -48,7 +48,7 @@ function withUnwritten(view: DeviceView, seen: LastSeen | undefined): DeviceView
   return { ...view, device: fresh };
 }
 
-type Deps = Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices' | 'policy'>;
+type Deps = Pick<Services, 'config' | 'logger' | 'metrics' | 'tokens' | 'devices' | 'policy' | 'events'>;
 
 /**
  * Dashboard events, sent to the merchant's room through the adapter (so every node's dashboards get them):
@@ -75,14 +75,24 @@ export class DashboardFeed {
     );
   }
 
-  /** Emits views the caller already has (a connecting socket knows its store code and that it is online). */
+  /**
+   * Emits views the caller already has (a connecting socket knows its store code and that it is online). Online and
+   * offline are presence transitions this node announces (once cluster-wide): they are published as
+   * `device.presence` too, for webhooks and offline alerts.
+   */
   emit(event: DashboardDeviceEvent, views: DeviceView[], reason?: OfflineReason): void {
     for (const view of views) {
       const fresh = withUnwritten(view, this.unwrittenLastSeen(view.device.id));
       const device = presentDevice(fresh, this.deps.config.expiryWarningDays);
       const room = this.nsp.to(merchantRoom(device.merchant_id));
-      if (event === 'device:offline') room.emit(event, { device, reason: reason ?? 'client_disconnect' });
-      else room.emit(event, { device });
+      if (event === 'device:offline') {
+        const why = reason ?? 'client_disconnect';
+        room.emit(event, { device, reason: why });
+        this.deps.events.emit('device.presence', { device, online: false, reason: why });
+      } else {
+        room.emit(event, { device });
+        if (event === 'device:online') this.deps.events.emit('device.presence', { device, online: true });
+      }
     }
   }
 

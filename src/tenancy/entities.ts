@@ -8,6 +8,8 @@ export type Role = (typeof ROLES)[number];
 export class Merchant {
   @IdColumn() id: number;
   @TextColumn(200) name: string;
+  /** Offline alerts (§13): seconds offline before `device.offline_alert`; null: off. */
+  @IntColumn({ name: 'offline_after_s', nullable: true }) offlineAfterS: number | null;
   @DateColumn({ name: 'created_at' }) createdAt: Date;
   @DateColumn({ name: 'updated_at' }) updatedAt: Date;
 }

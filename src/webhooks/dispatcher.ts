@@ -1,0 +1,205 @@
+import { Webhook } from 'standardwebhooks';
+import { type DataSource, In, IsNull, LessThanOrEqual, Not } from 'typeorm';
+import { SYSTEM_ACTOR } from '../auth/actor';
+import { isMysql, transaction } from '../db/transaction';
+import type { EventBus } from '../events';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from './entities';
+import { resolveTarget } from './guard';
+import { type Attempt, DELIVERY_TIMEOUT_MS, post } from './sender';
+
+/** Pauses after the 1st, 2nd… failed attempt (§13), then every 12 h; each with ±20 % jitter. */
+const RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000];
+/** Past this age an event is given up (`failed`); an endpoint failing that long is disabled. */
+export const GIVE_UP_MS = 3 * 86_400_000;
+/** A claimed delivery is not claimed again for this long: a node that died mid-attempt delays it, never loses it. */
+const LEASE_MS = DELIVERY_TIMEOUT_MS + 50_000;
+/** Attempts in flight per node. */
+const CONCURRENCY = 32;
+
+export function retryDelay(attempts: number, random = Math.random()): number {
+  const base = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1] ?? RETRY_DELAYS_MS[0];
+  return Math.round(base * (0.8 + 0.4 * random));
+}
+
+/** `v1,<base64>` per active secret, space-separated (both during a rotation's 24 h). */
+export function signatures(endpoint: WebhookEndpoint, id: string, at: Date, body: string, now = Date.now()): string {
+  const secrets = [endpoint.secret];
+  if (endpoint.previousSecret && endpoint.previousSecretUntil && endpoint.previousSecretUntil.getTime() > now)
+    secrets.push(endpoint.previousSecret);
+  return secrets.map((s) => new Webhook(s).sign(id, at, body)).join(' ');
+}
+
+/**
+ * Delivers the outbox. Every node polls; a poll claims due deliveries in one short transaction (`FOR UPDATE SKIP
+ * LOCKED` on MySQL/MariaDB, so two nodes never claim the same row; SQLite has one writer) by moving their
+ * `next_attempt_at` a lease ahead, then attempts them outside any transaction and writes each outcome with a
+ * conditional update. A node killed mid-attempt leaves the lease to run out: the delivery is attempted again, late.
+ */
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private polling: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private readonly attempts;
+  private readonly seconds;
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly events: EventBus,
+    private readonly logger: Logger,
+    metrics: Metrics,
+    private readonly opts: { allowPrivate: boolean; pollMs: number },
+  ) {
+    this.attempts = metrics.counter('webhook_attempts_total', 'Webhook delivery attempts by outcome', ['outcome']);
+    this.seconds = metrics.histogram(
+      'webhook_attempt_seconds',
+      'Webhook delivery attempt duration',
+      [0.05, 0.2, 1, 5, 10],
+    );
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.opts.pollMs);
+    this.timer.unref();
+  }
+
+  /** Looks for due deliveries now (new events were committed, or a retry was asked for). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.polling) {
+      this.again = true;
+      return;
+    }
+    this.polling = this.poll()
+      .catch((err) => this.logger.warn({ err }, 'webhook poll failed'))
+      .finally(() => {
+        this.polling = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  /** Stops polling and waits for the attempts in flight (each bounded by the delivery timeout). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.polling;
+    while (this.inFlight) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  private async poll(): Promise<void> {
+    for (;;) {
+      const room = CONCURRENCY - this.inFlight;
+      if (room <= 0 || this.stopped) return;
+      const claimed = await this.claim(room);
+      if (!claimed.length) return;
+      const [events, endpoints] = await Promise.all([
+        this.db.getRepository(WebhookEvent).findBy({ id: In([...new Set(claimed.map((d) => d.eventId))]) }),
+        this.db.getRepository(WebhookEndpoint).findBy({ id: In([...new Set(claimed.map((d) => d.endpointId))]) }),
+      ]);
+      for (const d of claimed) {
+        this.inFlight++;
+        const event = events.find((e) => e.id === d.eventId);
+        const endpoint = endpoints.find((e) => e.id === d.endpointId);
+        void this.attempt(d, event, endpoint)
+          .catch((err) => this.logger.error({ err, delivery: d.id }, 'webhook attempt failed to record'))
+          .finally(() => {
+            this.inFlight--;
+            if (this.inFlight === CONCURRENCY - 1) this.kick(); // room again: more may be due
+          });
+      }
+    }
+  }
+
+  /** Due deliveries of enabled endpoints, oldest due first, leased to this node. */
+  private claim(limit: number): Promise<WebhookDelivery[]> {
+    const now = new Date();
+    return transaction(this.db, async (m) => {
+      const qb = m
+        .getRepository(WebhookDelivery)
+        .createQueryBuilder('d')
+        .select(['d.id', 'd.eventId', 'd.endpointId', 'd.attempts'])
+        .where('d.status = :pending', { pending: 'pending' })
+        .andWhere('d.next_attempt_at <= :now', { now })
+        .andWhere('d.endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.enabled = 1)')
+        .orderBy('d.next_attempt_at', 'ASC')
+        .limit(limit);
+      if (isMysql(this.db)) qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+      const due = await qb.getMany();
+      if (!due.length) return [];
+      await m
+        .getRepository(WebhookDelivery)
+        .update(
+          { id: In(due.map((d) => d.id)) },
+          { nextAttemptAt: new Date(now.getTime() + LEASE_MS), lastAttemptAt: now },
+        );
+      return due;
+    });
+  }
+
+  private async attempt(d: WebhookDelivery, event?: WebhookEvent, endpoint?: WebhookEndpoint): Promise<void> {
+    if (!event || !endpoint) return; // deleted meanwhile (its deliveries go with it)
+    const started = Date.now();
+    const target = await resolveTarget(endpoint.url, this.opts.allowPrivate);
+    let result: Attempt;
+    if ('refused' in target) {
+      result = { status: null, ok: false, ms: 0, excerpt: `not sent: the URL ${target.refused}` };
+    } else {
+      const at = new Date();
+      const headers = {
+        'webhook-id': event.id,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': signatures(endpoint, event.id, at, event.payload),
+      };
+      result = await post(target.ok, headers, event.payload);
+    }
+    this.attempts.inc({ outcome: result.ok ? 'succeeded' : 'failed' });
+    this.seconds.observe((Date.now() - started) / 1000);
+    await this.record(d, event, endpoint, result);
+  }
+
+  private async record(d: WebhookDelivery, event: WebhookEvent, endpoint: WebhookEndpoint, r: Attempt): Promise<void> {
+    const now = new Date();
+    const attempts = d.attempts + 1;
+    const next = new Date(now.getTime() + retryDelay(attempts));
+    const givenUp = !r.ok && next.getTime() - event.createdAt.getTime() > GIVE_UP_MS;
+    const outcome = {
+      attempts,
+      status: r.ok ? ('succeeded' as const) : givenUp ? ('failed' as const) : ('pending' as const),
+      nextAttemptAt: r.ok || givenUp ? now : next,
+      lastAttemptAt: now,
+      responseStatus: r.status,
+      responseMs: r.ms,
+      responseExcerpt: r.excerpt.slice(0, 1024),
+    };
+    const repo = this.db.getRepository(WebhookDelivery);
+    await repo.update({ id: d.id, status: 'pending' }, outcome);
+    const endpoints = this.db.getRepository(WebhookEndpoint);
+    if (r.ok) {
+      await endpoints.update({ id: endpoint.id, failingSince: Not(IsNull()) }, { failingSince: null });
+      return;
+    }
+    await endpoints.update({ id: endpoint.id, failingSince: IsNull() }, { failingSince: now });
+    await this.disableIfFailing(endpoint.id, now);
+  }
+
+  /** Every attempt failed for GIVE_UP_MS: the endpoint is disabled (`disabled_reason: failing`), once. */
+  private async disableIfFailing(endpointId: number, now: Date): Promise<void> {
+    await transaction(this.db, async (m) => {
+      const res = await m
+        .getRepository(WebhookEndpoint)
+        .update(
+          { id: endpointId, enabled: true, failingSince: LessThanOrEqual(new Date(now.getTime() - GIVE_UP_MS)) },
+          { enabled: false, disabledReason: 'failing', updatedAt: now },
+        );
+      if (!res.affected) return;
+      const endpoint = await m.getRepository(WebhookEndpoint).findOneByOrFail({ id: endpointId });
+      await this.events.record(m, 'webhook.disabled', { endpoint, actor: SYSTEM_ACTOR, reason: 'failing' });
+    });
+  }
+}

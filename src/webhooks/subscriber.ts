@@ -1,0 +1,68 @@
+import type { DeviceCommand } from '../commands/entities';
+import { presentCommand } from '../commands/presenter';
+import type { TerminalDevice } from '../devices/entities';
+import { presentDevice } from '../devices/presenter';
+import type { DeviceService } from '../devices/service';
+import type { EventBus, TransactionalEventMap } from '../events';
+import type { WebhookEventType } from './entities';
+import type { WebhookOutbox } from './outbox';
+
+/** The transactional events about one device. */
+type DeviceEvent = {
+  [K in keyof TransactionalEventMap]: TransactionalEventMap[K] extends { device: TerminalDevice } ? K : never;
+}[keyof TransactionalEventMap];
+
+/**
+ * What becomes a webhook event (§13), and how. Portal and device actions (pairing, rename, revoke, reissue,
+ * renewal, a command's creation and end, an offline alert) go into the outbox inside their own transaction.
+ * Presence transitions (from the node that announces them), the expiry flag and a command's `sent`/`delivered`
+ * are batched (`buffer`): no transaction causes them, and a storm of them costs one transaction per chunk.
+ */
+export function webhookSubscriber(
+  events: EventBus,
+  outbox: WebhookOutbox,
+  devices: Pick<DeviceService, 'views'>,
+  warningDays: number,
+): void {
+  const device = async (d: TerminalDevice) => {
+    const [view] = await devices.views([d]);
+    return presentDevice(view, warningDays);
+  };
+  const onDevice = <K extends DeviceEvent>(
+    name: K,
+    type: WebhookEventType,
+    extra: (e: TransactionalEventMap[K]) => Record<string, unknown> = () => ({}),
+  ) =>
+    events.onTransaction(name, async (e, m) => {
+      const d = (e as { device: TerminalDevice }).device;
+      await outbox.enqueue(m, { merchantId: d.merchantId, type, data: { device: await device(d), ...extra(e) } });
+    });
+  const command = (c: DeviceCommand) => ({
+    merchantId: c.merchantId,
+    type: 'command.updated' as const,
+    data: { command: presentCommand(c) },
+  });
+
+  onDevice('device.paired', 'device.paired');
+  onDevice('device.renamed', 'device.updated');
+  onDevice('device.token_renewed', 'device.updated');
+  onDevice('device.revoked', 'device.revoked');
+  onDevice('device.reissued', 'device.reissued');
+  onDevice('device.offline_alert', 'device.offline_alert', (e) => ({ offline_since: e.offlineSince.toISOString() }));
+  onDevice('device.back_online', 'device.back_online', (e) => ({ offline_for_s: e.offlineForS }));
+  for (const name of ['command.created', 'command.finished'] as const)
+    events.onTransaction(name, async ({ command: c }, m) => void (await outbox.enqueue(m, command(c))));
+  events.on('command.updated', ({ command: c }) => {
+    if (c.status === 'sent' || c.status === 'delivered') outbox.buffer(command(c));
+  });
+  events.on('device.presence', ({ device: d, online, reason }) =>
+    outbox.buffer({
+      merchantId: d.merchant_id,
+      type: online ? 'device.online' : 'device.offline',
+      data: online ? { device: d } : { device: d, reason },
+    }),
+  );
+  events.on('device.expiring', async ({ device: d }) =>
+    outbox.buffer({ merchantId: d.merchantId, type: 'device.expiring', data: { device: await device(d) } }),
+  );
+}
