@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { And, type DataSource, type FindOptionsWhere, In, IsNull, LessThanOrEqual, MoreThan, Not } from 'typeorm';
+import {
+  And,
+  type DataSource,
+  type EntityManager,
+  type FindOptionsWhere,
+  In,
+  IsNull,
+  LessThanOrEqual,
+  MoreThan,
+  Not,
+} from 'typeorm';
 import type { Actor } from '../auth/actor';
 import type { Tokens } from '../auth/tokens';
 import { transaction } from '../db/transaction';
@@ -77,11 +87,14 @@ export class DeviceService {
     return (await this.views([await this.find(merchantId, deviceId)]))[0];
   }
 
-  /** Views of rows the caller holds (realtime and jobs), with store codes and presence. */
-  async views(devices: TerminalDevice[]): Promise<DeviceView[]> {
+  /**
+   * Views of rows the caller holds (realtime and jobs), with store codes and presence. Inside a transaction, pass
+   * its manager: a second connection from the pool while the transaction holds one can starve the pool.
+   */
+  async views(devices: TerminalDevice[], m?: EntityManager): Promise<DeviceView[]> {
     if (devices.length === 0) return [];
     const [codes, online] = await Promise.all([
-      this.tenancy.storeCodes([...new Set(devices.map((d) => d.storeId))]),
+      this.tenancy.storeCodes([...new Set(devices.map((d) => d.storeId))], m),
       this.presence.onlineDeviceIds(devices.map((d) => d.id)),
     ]);
     return devices.map((device) => ({

@@ -1,4 +1,4 @@
-import { In, type DataSource } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { dummyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import { isUniqueViolation } from '../db/errors';
 import { transaction } from '../db/transaction';
@@ -90,9 +90,13 @@ export class TenancyService {
   }
 
   /** Store codes by id, for presenting devices (no tenant data beyond the code of stores the caller named). */
-  async storeCodes(storeIds: number[]): Promise<Map<number, string>> {
+  /** `m`: the manager of a transaction in progress (its connection, not a second one from the pool). */
+  async storeCodes(storeIds: number[], m?: EntityManager): Promise<Map<number, string>> {
     if (storeIds.length === 0) return new Map();
-    const rows = await this.stores.find({ where: { id: In(storeIds) }, select: { id: true, code: true } });
+    const rows = await (m ? m.getRepository(Store) : this.stores).find({
+      where: { id: In(storeIds) },
+      select: { id: true, code: true },
+    });
     return new Map(rows.map((s) => [s.id, s.code]));
   }
 

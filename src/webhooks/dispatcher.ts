@@ -6,15 +6,18 @@ import type { EventBus } from '../events';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from './entities';
-import { resolveTarget } from './guard';
+import { DNS_TIMEOUT_MS, resolveTarget } from './guard';
 import { type Attempt, DELIVERY_TIMEOUT_MS, post } from './sender';
 
 /** Pauses after the 1st, 2nd… failed attempt (§13), then every 12 h; each with ±20 % jitter. */
 const RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000];
 /** Past this age an event is given up (`failed`); an endpoint failing that long is disabled. */
 export const GIVE_UP_MS = 3 * 86_400_000;
-/** A claimed delivery is not claimed again for this long: a node that died mid-attempt delays it, never loses it. */
-const LEASE_MS = DELIVERY_TIMEOUT_MS + 50_000;
+/**
+ * A claimed delivery is not claimed again for this long: a node that died mid-attempt delays it, never loses it.
+ * Longer than an attempt can take (the name's lookup, DNS_TIMEOUT_MS, then the POST, DELIVERY_TIMEOUT_MS).
+ */
+const LEASE_MS = DNS_TIMEOUT_MS + DELIVERY_TIMEOUT_MS + 5_000;
 /** Attempts in flight per node. */
 const CONCURRENCY = 32;
 
@@ -116,30 +119,37 @@ export class WebhookDispatcher {
     }
   }
 
-  /** Due deliveries of enabled endpoints, oldest due first, leased to this node. */
+  /**
+   * Due deliveries of enabled endpoints, oldest due first, leased to this node. READ COMMITTED on MySQL: record
+   * locks only, no gap locks that would stall (or deadlock with) the transactions inserting new deliveries.
+   */
   private claim(limit: number): Promise<WebhookDelivery[]> {
     const now = new Date();
-    return transaction(this.db, async (m) => {
-      const qb = m
-        .getRepository(WebhookDelivery)
-        .createQueryBuilder('d')
-        .select(['d.id', 'd.eventId', 'd.endpointId', 'd.attempts'])
-        .where('d.status = :pending', { pending: 'pending' })
-        .andWhere('d.next_attempt_at <= :now', { now })
-        .andWhere('d.endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.enabled = 1)')
-        .orderBy('d.next_attempt_at', 'ASC')
-        .limit(limit);
-      if (isMysql(this.db)) qb.setLock('pessimistic_write').setOnLocked('skip_locked');
-      const due = await qb.getMany();
-      if (!due.length) return [];
-      await m
-        .getRepository(WebhookDelivery)
-        .update(
-          { id: In(due.map((d) => d.id)) },
-          { nextAttemptAt: new Date(now.getTime() + LEASE_MS), lastAttemptAt: now },
-        );
-      return due;
-    });
+    return transaction(
+      this.db,
+      async (m) => {
+        const qb = m
+          .getRepository(WebhookDelivery)
+          .createQueryBuilder('d')
+          .select(['d.id', 'd.eventId', 'd.endpointId', 'd.attempts'])
+          .where('d.status = :pending', { pending: 'pending' })
+          .andWhere('d.next_attempt_at <= :now', { now })
+          .andWhere('d.endpoint_id IN (SELECT e.id FROM webhook_endpoints e WHERE e.enabled = 1)')
+          .orderBy('d.next_attempt_at', 'ASC')
+          .limit(limit);
+        if (isMysql(this.db)) qb.setLock('pessimistic_write').setOnLocked('skip_locked');
+        const due = await qb.getMany();
+        if (!due.length) return [];
+        await m
+          .getRepository(WebhookDelivery)
+          .update(
+            { id: In(due.map((d) => d.id)) },
+            { nextAttemptAt: new Date(now.getTime() + LEASE_MS), lastAttemptAt: now },
+          );
+        return due;
+      },
+      'READ COMMITTED',
+    );
   }
 
   private async attempt(d: WebhookDelivery, event?: WebhookEvent, endpoint?: WebhookEndpoint): Promise<void> {

@@ -3,7 +3,7 @@ import ipaddr from 'ipaddr.js';
 import { withDeadline } from '../errors';
 
 /** How long a webhook URL's name may take to resolve. */
-const DNS_TIMEOUT_MS = 5000;
+export const DNS_TIMEOUT_MS = 5000;
 
 export interface ResolvedTarget {
   url: URL;
@@ -12,7 +12,7 @@ export interface ResolvedTarget {
   family: 4 | 6;
 }
 
-/** Why a URL is refused, as the sentence a `VALIDATION_ERROR` shows for `url`; null when it is fine. */
+/** Why a URL is refused, as the sentence a `VALIDATION_ERROR` shows for `url`. */
 export type Refusal = string;
 
 /** Public unicast only: no loopback, private, link-local, carrier-grade NAT, multicast, reserved, or mapped private. */

@@ -3,6 +3,7 @@ import { presentCommand } from '../commands/presenter';
 import type { TerminalDevice } from '../devices/entities';
 import { presentDevice } from '../devices/presenter';
 import type { DeviceService } from '../devices/service';
+import type { EntityManager } from 'typeorm';
 import type { EventBus, TransactionalEventMap } from '../events';
 import type { WebhookEventType } from './entities';
 import type { WebhookOutbox } from './outbox';
@@ -24,8 +25,8 @@ export function webhookSubscriber(
   devices: Pick<DeviceService, 'views'>,
   warningDays: number,
 ): void {
-  const device = async (d: TerminalDevice) => {
-    const [view] = await devices.views([d]);
+  const device = async (d: TerminalDevice, m?: EntityManager) => {
+    const [view] = await devices.views([d], m);
     return presentDevice(view, warningDays);
   };
   const onDevice = <K extends DeviceEvent>(
@@ -35,7 +36,7 @@ export function webhookSubscriber(
   ) =>
     events.onTransaction(name, async (e, m) => {
       const d = (e as { device: TerminalDevice }).device;
-      await outbox.enqueue(m, { merchantId: d.merchantId, type, data: { device: await device(d), ...extra(e) } });
+      await outbox.enqueue(m, { merchantId: d.merchantId, type, data: { device: await device(d, m), ...extra(e) } });
     });
   const command = (c: DeviceCommand) => ({
     merchantId: c.merchantId,

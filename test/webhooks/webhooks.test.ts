@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { bearer, dataSource, makeTenant, type MadeTenant, pairDevice, suite, waitFor } from '../helpers';
 import { closedAfterEach, deviceSocket } from '../socket-helpers';
-import { WebhookEndpoint } from '../../src/webhooks/entities';
+import { WebhookEndpoint, WebhookEvent } from '../../src/webhooks/entities';
 import { Receiver, verify } from './receiver';
 
 const WEBHOOKS = '/api/v1/merchants/webhooks';
@@ -247,5 +247,38 @@ describe('webhooks (§13): endpoints, signed deliveries from the outbox, retries
     await waitFor(() => receiver.of('command.updated').length === 4);
     const statuses = receiver.of('command.updated').map((r) => r.json.data.command.status);
     expect([...statuses].sort()).to.deep.equal(['delivered', 'queued', 'sent', 'succeeded']);
+  });
+
+  it('3 days of failures: the delivery is failed, the endpoint disabled (audited, by the system) and sent nothing new', async () => {
+    const { webhook } = await subscribe(['device.paired']);
+    receiver.answer = 500;
+    const test = await t.http.post(`${WEBHOOKS}/${webhook.id}/test`).set(bearer(tenant.merchantToken)).expect(202);
+    await waitFor(async () => (await deliveries(webhook.id))[0]?.attempts === 1);
+    // As if the event and the failures were 3 days old.
+    const old = new Date(Date.now() - 3 * 86_400_000 - 60_000);
+    await dataSource(t).getRepository(WebhookEvent).update({ id: test.body.delivery.event_id }, { createdAt: old });
+    await dataSource(t).getRepository(WebhookEndpoint).update({ id: webhook.id }, { failingSince: old });
+    await t.http
+      .post(`${WEBHOOKS}/${webhook.id}/deliveries/${test.body.delivery.id}/retry`)
+      .set(bearer(tenant.merchantToken))
+      .expect(202);
+    const [d] = await waitFor(async () => {
+      const items = await deliveries(webhook.id);
+      return items[0]?.status === 'failed' ? items : undefined;
+    });
+    expect(d).to.deep.include({ attempts: 2, next_attempt_at: null, response_status: 500 });
+    const one = (await t.http.get(`${WEBHOOKS}/${webhook.id}`).set(bearer(tenant.merchantToken)).expect(200)).body;
+    expect(one.webhook).to.deep.include({ enabled: false, disabled_reason: 'failing' });
+    const audit = await t.http
+      .get('/api/v1/merchants/audit?action=webhook.disabled')
+      .set(bearer(tenant.merchantToken))
+      .expect(200);
+    expect(audit.body.items[0]).to.deep.include({ action: 'webhook.disabled', details: { reason: 'failing' } });
+    expect(audit.body.items[0].actor).to.deep.equal({ kind: 'system', id: null });
+    await pairDevice(t, tenant);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await deliveries(webhook.id)).to.have.length(1);
+    const refused = await t.http.post(`${WEBHOOKS}/${webhook.id}/test`).set(bearer(tenant.merchantToken)).expect(409);
+    expect(refused.body.error.code).to.equal('CONFLICT');
   });
 });
