@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Keyring } from './auth/keyring';
+import type { AlertService } from './alerts/service';
 import type { AuditService } from './audit/service';
 import type { Tokens } from './auth/tokens';
 import type { CommandService } from './commands/service';
@@ -32,6 +33,7 @@ export interface Services {
   commands: CommandService;
   audit: AuditService;
   webhooks: WebhookService;
+  alerts: AlertService;
   /** Readiness checks: the database, and Redis when configured. */
   readiness: Array<{ name: string; check: () => Promise<unknown> }>;
 }

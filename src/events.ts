@@ -33,7 +33,11 @@ export interface DomainEventMap {
    * A presence transition, published once cluster-wide by the node that announces it to dashboards: the device's
    * first socket anywhere (`online`), or its last one gone (`offline`, with why).
    */
-  'device.presence': { device: Device; online: boolean; reason?: OfflineReason };
+  'device.presence': { device: Device; row: TerminalDevice; online: boolean; reason?: OfflineReason };
+  /** Committed: an offline alert was raised (dashboards get `device:offline_alert`). */
+  'device.offline_alert': { device: TerminalDevice; offlineSince: Date };
+  /** Committed: an alerted device is back. */
+  'device.back_online': { device: TerminalDevice; offlineForS: number };
 }
 
 /**
@@ -50,6 +54,7 @@ export interface TransactionalEventMap {
   /** A final status: succeeded or failed (the device), expired (the sweeper), canceled (a user, or a revoke). */
   'command.finished': { command: DeviceCommand; actor: Actor };
   'program.updated': { merchantId: number; actor: Actor; program: Record<string, unknown> };
+  'alerts.updated': { merchantId: number; actor: Actor; offlineAfterS: number | null };
   'webhook.created': { endpoint: WebhookEndpoint; actor: Actor };
   'webhook.updated': { endpoint: WebhookEndpoint; actor: Actor; changed: string[] };
   'webhook.deleted': { endpoint: WebhookEndpoint; actor: Actor };

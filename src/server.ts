@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AlertService } from './alerts/service';
 import { AuditService } from './audit/service';
 import { auditSubscriber } from './audit/subscriber';
 import { Keyring } from './auth/keyring';
@@ -73,6 +74,9 @@ export async function createServer(
   const outboxFlush = setInterval(() => void outbox.flush(), config.webhookPollMs);
   outboxFlush.unref();
   dispatcher.start();
+  const alerts = new AlertService(db, events, realtime.presence, config.lastSeenFlushMs);
+  // An alerted outage ends when its device comes back (the announcing node; no query unless it was alerted).
+  events.on('device.presence', ({ row, online }) => (online ? alerts.cameOnline(row) : undefined));
   // A revoked device's unfinished commands are canceled (each a `command.updated`).
   events.on('device.revoked', ({ device }) => commands.cancelAllFor(device.id));
   const policy = new Policy(tenancy);
@@ -91,6 +95,7 @@ export async function createServer(
     commands,
     audit,
     webhooks,
+    alerts,
     policy,
     limits: createLimits(config, redis?.cmd),
     readiness,

@@ -79,6 +79,15 @@ export function auditSubscriber(events: EventBus, audit: AuditService): void {
   events.onTransaction('device.back_online', ({ device: d, actor, offlineForS }, m) =>
     audit.record(m, { ...device(d), actor, action: 'device.back_online', details: { offline_for_s: offlineForS } }),
   );
+  events.onTransaction('alerts.updated', ({ merchantId, actor, offlineAfterS }, m) =>
+    audit.record(m, {
+      merchantId,
+      target: { type: 'alerts', id: merchantId },
+      actor,
+      action: 'alerts.updated',
+      details: { offline_after_s: offlineAfterS },
+    }),
+  );
   events.on('device.connected', ({ device: d, ip }) =>
     audit.buffer({ ...device(d), actor: deviceActor(d.id, ip), action: 'device.connected', details: { ip } }),
   );

@@ -26,6 +26,7 @@ export function presentDevice(
     revoked_by_id: d.revokedById,
     created_at: d.createdAt.toISOString(),
     created_by_id: d.createdById,
+    offline_alert_at: iso(d.offlineAlertAt),
     state: d.state ?? null,
   };
 }

@@ -65,6 +65,9 @@ export const deviceSchema = z
     revoked_by_id: z.number().int().nullable(),
     created_at: instant,
     created_by_id: z.number().int().nullable(),
+    offline_alert_at: instant
+      .nullable()
+      .meta({ description: 'When the offline alert of the current outage was raised (§13); null: none' }),
     state: deviceStateSchema
       .nullable()
       .meta({ description: 'The latest state the tablet reported (`state` event); null until a first report' }),

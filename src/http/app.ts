@@ -3,6 +3,7 @@ import helmet from 'helmet';
 import pinoHttp from 'pino-http';
 import { auditRoutes } from '../audit/routes';
 import { webhookRoutes } from '../webhooks/routes';
+import { alertRoutes } from '../alerts/routes';
 import { commandRoutes } from '../commands/routes';
 import type { Services } from '../context';
 import { toAppError, validationError } from '../errors';
@@ -39,6 +40,8 @@ export function apiRoutes(services: Services, openapi: () => object = () => ({})
     ...auditRoutes(services, 'admin'),
     ...webhookRoutes(services, 'merchant'),
     ...webhookRoutes(services, 'admin'),
+    ...alertRoutes(services, 'merchant'),
+    ...alertRoutes(services, 'admin'),
   ];
 }
 

@@ -7,6 +7,8 @@ import { RedisRunCoordinator } from './lock';
 export const IDEMPOTENCY_PURGE_CRON = '17 * * * *';
 /** The command sweeper: every 10 seconds (reads already show an overdue command as expired). */
 export const COMMAND_EXPIRY_CRON = '*/10 * * * * *';
+/** The offline alert check: every 5 seconds. */
+export const OFFLINE_ALERT_CRON = '*/5 * * * * *';
 /** The audit retention purge: daily at 03:41. */
 export const AUDIT_PURGE_CRON = '41 3 * * *';
 
@@ -22,10 +24,10 @@ export interface Jobs {
  * every tick. Runs never overlap within a process (noOverlap).
  */
 export function startJobs(
-  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'devices' | 'loyalty' | 'commands' | 'audit'>,
+  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'devices' | 'loyalty' | 'commands' | 'audit' | 'alerts'>,
   opts: { schedule?: boolean; redis?: Redis } = {},
 ): Jobs {
-  const { config, logger, metrics, devices, loyalty, commands, audit } = services;
+  const { config, logger, metrics, devices, loyalty, commands, audit, alerts } = services;
   const runs = metrics.counter(
     'job_runs_total',
     'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)',
@@ -83,6 +85,10 @@ export function startJobs(
           schedule('command-expiry', COMMAND_EXPIRY_CRON, async () => {
             const expired = await commands.expireDue();
             if (expired) logger.info({ job: 'command-expiry', expired }, 'commands expired');
+          }),
+          schedule('offline-alerts', OFFLINE_ALERT_CRON, async () => {
+            const raised = await alerts.check();
+            if (raised) logger.info({ job: 'offline-alerts', raised }, 'offline alerts raised');
           }),
           schedule('audit-purge', AUDIT_PURGE_CRON, async () => {
             const purged = await audit.purge(new Date(Date.now() - config.auditRetentionDays * 86_400_000));

@@ -88,12 +88,22 @@ export class DashboardFeed {
       if (event === 'device:offline') {
         const why = reason ?? 'client_disconnect';
         room.emit(event, { device, reason: why });
-        this.deps.events.emit('device.presence', { device, online: false, reason: why });
+        this.deps.events.emit('device.presence', { device, row: view.device, online: false, reason: why });
       } else {
         room.emit(event, { device });
-        if (event === 'device:online') this.deps.events.emit('device.presence', { device, online: true });
+        if (event === 'device:online')
+          this.deps.events.emit('device.presence', { device, row: view.device, online: true });
       }
     }
+  }
+
+  /** `device:offline_alert {device, offline_since}` to the device's merchant. */
+  async offlineAlert(row: TerminalDevice, offlineSince: Date): Promise<void> {
+    const [view] = await this.deps.devices.views([row]);
+    const device = presentDevice(view, this.deps.config.expiryWarningDays);
+    this.nsp
+      .to(merchantRoom(device.merchant_id))
+      .emit('device:offline_alert', { device, offline_since: offlineSince.toISOString() });
   }
 
   /** `command:updated {command}` to the command's merchant. */

@@ -106,6 +106,10 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
           if (!closing) await fn(...a);
         };
       on(
+        'device.offline_alert',
+        live(({ device, offlineSince }) => feed.offlineAlert(device, offlineSince)),
+      );
+      on(
         'device.paired',
         live(({ device }) => feed.send('device:paired', [device])),
       );

@@ -93,13 +93,18 @@ export interface DashboardServerEvents {
   'device:online': (payload: DeviceEventPayload) => void;
   'device:offline': (payload: DeviceOfflinePayload) => void;
   'device:expiring': (payload: DeviceEventPayload) => void;
+  /** Offline for longer than the merchant's `offline_after_s` (§13): once per outage. */
+  'device:offline_alert': (payload: DeviceEventPayload & { offline_since: string }) => void;
   'command:updated': (payload: { command: Command }) => void;
   'device:state': (payload: DeviceStatePayload) => void;
   expired: (payload: ErrorBody) => void;
 }
 
 /** The dashboard events that carry a full `Device` (everything but `expired`, `command:updated` and `device:state`). */
-export type DashboardDeviceEvent = Exclude<keyof DashboardServerEvents, 'expired' | 'command:updated' | 'device:state'>;
+export type DashboardDeviceEvent = Exclude<
+  keyof DashboardServerEvents,
+  'expired' | 'command:updated' | 'device:state' | 'device:offline_alert'
+>;
 
 /** `/dashboard`: what a dashboard may send. */
 export interface DashboardClientEvents {
