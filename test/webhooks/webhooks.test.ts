@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { bearer, dataSource, makeTenant, type MadeTenant, pairDevice, suite, waitFor } from '../helpers';
+import fs from 'node:fs';
+import path from 'node:path';
+import { bearer, dataSource, makeTenant, type MadeTenant, pairDevice, suite, tempDir, waitFor } from '../helpers';
 import { closedAfterEach, deviceSocket } from '../socket-helpers';
 import { WebhookEndpoint, WebhookEvent } from '../../src/webhooks/entities';
 import { Receiver, verify } from './receiver';
@@ -101,6 +103,19 @@ describe('webhooks (§13): endpoints, signed deliveries from the outbox, retries
     expect(d).to.deep.include({ event_id: body.id, event_type: 'device.paired', attempts: 1, response_status: 200 });
     expect(d.response_excerpt).to.equal('ok');
     expect(d.next_attempt_at).to.equal(null);
+  });
+
+  it("the README's 10-line receiver verifies a real delivery and refuses a tampered one", async () => {
+    const readme = fs.readFileSync(path.resolve('README.md'), 'utf8');
+    const code = /\*\*Verifying a delivery\*\*[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)![1];
+    const file = path.join(tempDir(), 'verify.mjs');
+    fs.writeFileSync(file, code);
+    const { verify: readmeVerify } = await import(file);
+    const { secret } = await subscribe(['device.paired']);
+    await pairDevice(t, tenant);
+    const got = await receiver.next('device.paired');
+    expect(readmeVerify(secret, got.headers, got.body)).to.equal(true);
+    expect(readmeVerify(secret, got.headers, got.body.replace('"device.paired"', '"device.revoked"'))).to.equal(false);
   });
 
   it('only the subscribed types; "*" gets a tablet going online and offline (with the reason) too', async () => {
