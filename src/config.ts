@@ -125,6 +125,7 @@ const schema = z.object({
   AUDIT_RETENTION_DAYS: int(1, 36500).default(365),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['true', 'false'], 'must be true or false').default('false'),
   WEBHOOK_POLL_MS: int(50, 60_000).default(1000),
+  WEBHOOK_RETENTION_DAYS: int(4, 3650).default(30),
   TRUST_PROXY: trustProxy.optional(),
   BOOTSTRAP_ADMIN_EMAIL: z.email('must be an email address').optional(),
   BOOTSTRAP_ADMIN_PASSWORD: passwordSchema.optional(),
@@ -167,6 +168,7 @@ function toConfig(e: z.output<typeof schema>) {
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     webhookAllowPrivate: e.WEBHOOK_ALLOW_PRIVATE === 'true',
     webhookPollMs: e.WEBHOOK_POLL_MS,
+    webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS,
     trustProxy: e.TRUST_PROXY,
     bootstrapAdmin:
       e.BOOTSTRAP_ADMIN_EMAIL && e.BOOTSTRAP_ADMIN_PASSWORD

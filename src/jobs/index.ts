@@ -9,6 +9,8 @@ export const IDEMPOTENCY_PURGE_CRON = '17 * * * *';
 export const COMMAND_EXPIRY_CRON = '*/10 * * * * *';
 /** The offline alert check: every 5 seconds. */
 export const OFFLINE_ALERT_CRON = '*/5 * * * * *';
+/** The webhook log purge (events and deliveries older than WEBHOOK_RETENTION_DAYS): daily at 04:13. */
+export const WEBHOOK_PURGE_CRON = '13 4 * * *';
 /** The audit retention purge: daily at 03:41. */
 export const AUDIT_PURGE_CRON = '41 3 * * *';
 
@@ -24,10 +26,13 @@ export interface Jobs {
  * every tick. Runs never overlap within a process (noOverlap).
  */
 export function startJobs(
-  services: Pick<Services, 'config' | 'logger' | 'metrics' | 'devices' | 'loyalty' | 'commands' | 'audit' | 'alerts'>,
+  services: Pick<
+    Services,
+    'config' | 'logger' | 'metrics' | 'devices' | 'loyalty' | 'commands' | 'audit' | 'alerts' | 'webhooks'
+  >,
   opts: { schedule?: boolean; redis?: Redis } = {},
 ): Jobs {
-  const { config, logger, metrics, devices, loyalty, commands, audit, alerts } = services;
+  const { config, logger, metrics, devices, loyalty, commands, audit, alerts, webhooks } = services;
   const runs = metrics.counter(
     'job_runs_total',
     'Scheduled job ticks by job and outcome (ran, skipped: another node ran it, failed)',
@@ -89,6 +94,10 @@ export function startJobs(
           schedule('offline-alerts', OFFLINE_ALERT_CRON, async () => {
             const raised = await alerts.check();
             if (raised) logger.info({ job: 'offline-alerts', raised }, 'offline alerts raised');
+          }),
+          schedule('webhook-purge', WEBHOOK_PURGE_CRON, async () => {
+            const purged = await webhooks.purge(new Date(Date.now() - config.webhookRetentionDays * 86_400_000));
+            logger.info({ job: 'webhook-purge', purged }, 'webhook events past retention purged');
           }),
           schedule('audit-purge', AUDIT_PURGE_CRON, async () => {
             const purged = await audit.purge(new Date(Date.now() - config.auditRetentionDays * 86_400_000));

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { type DataSource, In, LessThan } from 'typeorm';
 import type { Actor } from '../auth/actor';
 import { transaction } from '../db/transaction';
 import { conflict, notFound, validationError } from '../errors';
 import type { EventBus } from '../events';
-import { type DeliveryStatus, WebhookDelivery, WebhookEndpoint } from './entities';
+import { type DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent } from './entities';
 import { resolveTarget } from './guard';
 import type { WebhookOutbox } from './outbox';
 import type { CreateWebhook, UpdateWebhook } from './schemas';
@@ -179,6 +179,29 @@ export class WebhookService {
     if (!res.affected) throw notFound();
     this.onDue();
     return repo.findOneByOrFail({ id: deliveryId });
+  }
+
+  /**
+   * Retention: events created before `before` go, with their deliveries (in batches of 500). Anything that old is
+   * final: an event is given up 3 days after it was created.
+   */
+  async purge(before: Date): Promise<number> {
+    let n = 0;
+    for (;;) {
+      const ids = (
+        await this.db.getRepository(WebhookEvent).find({
+          where: { createdAt: LessThan(before) },
+          select: { id: true },
+          take: 500,
+        })
+      ).map((e) => e.id);
+      if (!ids.length) return n;
+      await transaction(this.db, async (m) => {
+        await m.getRepository(WebhookDelivery).delete({ eventId: In(ids) });
+        await m.getRepository(WebhookEvent).delete({ id: In(ids) });
+      });
+      n += ids.length;
+    }
   }
 
   private async checkUrl(url: string): Promise<void> {

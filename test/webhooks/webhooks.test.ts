@@ -296,4 +296,18 @@ describe('webhooks (§13): endpoints, signed deliveries from the outbox, retries
     const refused = await t.http.post(`${WEBHOOKS}/${webhook.id}/test`).set(bearer(tenant.merchantToken)).expect(409);
     expect(refused.body.error.code).to.equal('CONFLICT');
   });
+
+  it('retention: events older than WEBHOOK_RETENTION_DAYS go with their deliveries; newer ones stay', async () => {
+    const { webhook } = await subscribe(['device.paired']);
+    const old = await t.http.post(`${WEBHOOKS}/${webhook.id}/test`).set(bearer(tenant.merchantToken)).expect(202);
+    await t.http.post(`${WEBHOOKS}/${webhook.id}/test`).set(bearer(tenant.merchantToken)).expect(202);
+    await waitFor(async () => (await deliveries(webhook.id, '?status=succeeded')).length === 2);
+    await dataSource(t)
+      .getRepository(WebhookEvent)
+      .update({ id: old.body.delivery.event_id }, { createdAt: new Date(Date.now() - 31 * 86_400_000) });
+    expect(await t.hub.ctx.webhooks.purge(new Date(Date.now() - 30 * 86_400_000))).to.equal(1);
+    const left = await deliveries(webhook.id);
+    expect(left.map((d: { event_id: string }) => d.event_id)).to.not.include(old.body.delivery.event_id);
+    expect(left).to.have.length(1);
+  });
 });
