@@ -15,7 +15,7 @@ import type { Logger } from './logger';
 export interface DomainEventMap {
   'device.paired': { device: TerminalDevice };
   'device.updated': { device: TerminalDevice };
-  'device.revoked': { device: TerminalDevice };
+  'device.revoked': { device: TerminalDevice; actor: Actor };
   'device.reissued': { device: TerminalDevice; previousJti: string };
   'device.expiring': { device: TerminalDevice };
   /** A command was stored: realtime delivers it. */

@@ -77,8 +77,8 @@ export async function createServer(
   const alerts = new AlertService(db, events, realtime.presence, config.lastSeenFlushMs);
   // An alerted outage ends when its device comes back (the announcing node; no query unless it was alerted).
   events.on('device.presence', ({ row, online }) => (online ? alerts.cameOnline(row) : undefined));
-  // A revoked device's unfinished commands are canceled (each a `command.updated`).
-  events.on('device.revoked', ({ device }) => commands.cancelAllFor(device.id));
+  // A revoked device's unfinished commands are canceled (each a `command.updated`), by whoever revoked it.
+  events.on('device.revoked', ({ device, actor }) => commands.cancelAllFor(device.id, actor));
   const policy = new Policy(tenancy);
   const readiness: AppContext['readiness'] = [{ name: 'database', check: () => db.query('SELECT 1') }];
   if (redis) readiness.push({ name: 'redis', check: () => redis.cmd.ping() });

@@ -151,13 +151,13 @@ export class CommandService {
     return moved;
   }
 
-  /** A revoked device's unfinished commands are canceled. */
-  async cancelAllFor(deviceId: number): Promise<void> {
+  /** A revoked device's unfinished commands are canceled, in the name of who revoked it. */
+  async cancelAllFor(deviceId: number, actor: Actor): Promise<void> {
     const ids = (await this.repo.find({ where: { deviceId, status: In(UNFINISHED) }, select: { id: true } })).map(
       (c) => c.id,
     );
     for (const id of ids)
-      await this.move(id, deviceId, UNFINISHED, { status: 'canceled', completedAt: new Date() }, true, SYSTEM_ACTOR);
+      await this.move(id, deviceId, UNFINISHED, { status: 'canceled', completedAt: new Date() }, true, actor);
   }
 
   /** The sweeper (one node per tick): unfinished commands past their expiry become expired. Returns how many. */

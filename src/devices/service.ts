@@ -186,7 +186,7 @@ export class DeviceService {
       if (res.affected) await this.events.record(m, 'device.revoked', { device: row, actor });
       return { device: row, affected: Boolean(res.affected) };
     });
-    if (affected) this.events.emit('device.revoked', { device });
+    if (affected) this.events.emit('device.revoked', { device, actor });
     return (await this.views([device]))[0];
   }
 

@@ -109,6 +109,19 @@ describe('audit log (§12): who did what, written with the change, newest first,
     expect(commands[2].actor.kind).to.equal('user');
   });
 
+  it('a revoke cancels the unfinished commands in the name of who revoked', async () => {
+    const device = await pairDevice(t, tenant);
+    const base = `${DEVICES}/${device.id}/commands`;
+    const queued = (await t.http.post(base).set(bearer(tenant.merchantToken)).send({ type: 'sync' }).expect(201)).body;
+    await t.http.post(`${DEVICES}/${device.id}/revoke`).set(bearer(tenant.merchantToken)).send({}).expect(200);
+    const canceled = await waitFor(async () =>
+      (await audit(`?device_id=${device.id}&action=command.canceled`)).items.find(
+        (e: { target: { id: number } }) => e.target.id === queued.command.id,
+      ),
+    );
+    expect(canceled.actor).to.deep.equal({ kind: 'user', id: tenant.merchant.id, email: tenant.merchant.email });
+  });
+
   it('device connects and disconnects are recorded in batches, with the address and the reason', async () => {
     const device = await pairDevice(t, tenant);
     const tablet = await tabletOnline(t.url, device.token);
