@@ -25,8 +25,8 @@ export interface DomainEventMap {
   /** The device renewed its own token: a new jti and expiry; `previousJti` stays valid for a grace period. */
   'device.renewed': { device: TerminalDevice; previousJti: string };
   /** A device socket got its `session` / went away (audited in batches, not one write per socket). */
-  'device.connected': { device: TerminalDevice; ip: string | null };
-  'device.disconnected': { device: TerminalDevice; ip: string | null; reason: string };
+  'device.connected': { device: Pick<TerminalDevice, 'id' | 'merchantId'>; ip: string | null };
+  'device.disconnected': { device: Pick<TerminalDevice, 'id' | 'merchantId'>; ip: string | null; reason: string };
   /** The renewed token was used for the first time: `previousJti` is refused from now on. */
   'device.previous_token_retired': { device: TerminalDevice; previousJti: string };
   /**

@@ -5,7 +5,7 @@ import type { EventBus } from '../events';
 import type { WebhookEndpoint } from '../webhooks/entities';
 import type { AuditService } from './service';
 
-const device = (d: TerminalDevice) => ({
+const device = (d: Pick<TerminalDevice, 'id' | 'merchantId'>) => ({
   merchantId: d.merchantId,
   target: { type: 'device', id: d.id },
   deviceId: d.id,

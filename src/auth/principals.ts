@@ -35,6 +35,8 @@ export interface DevicePrincipal {
   merchant: { id: number; name: string };
   /** The token's expiry, for timers that drop a socket when it passes. */
   expiresAt: Date;
+  /** Socket handshakes only: whether the device has unfinished commands to deliver. */
+  pendingCommands?: boolean;
 }
 
 export type Principal = UserPrincipal | DevicePrincipal;

@@ -54,7 +54,8 @@ export class Tokens {
   }
 
   /** Turns a bearer token into a typed principal, or throws the contract's 401 code. Used by REST and sockets alike. */
-  async principalFromToken(token: string): Promise<Principal> {
+  /** `socket`: the device's socket handshake, which also learns whether it has commands to deliver (same read). */
+  async principalFromToken(token: string, opts: { socket?: boolean } = {}): Promise<Principal> {
     let typ: unknown;
     try {
       typ = decodeProtectedHeader(token).typ;
@@ -62,7 +63,7 @@ export class Tokens {
       throw new AppError('INVALID_TOKEN');
     }
     if (typ === USER_TOKEN.typ) return this.verifyUserToken(token);
-    if (typ === DEVICE_TOKEN.typ) return this.verifyDeviceToken(token);
+    if (typ === DEVICE_TOKEN.typ) return this.verifyDeviceToken(token, opts);
     throw new AppError('INVALID_TOKEN');
   }
 
@@ -96,7 +97,7 @@ export class Tokens {
    * current token retires the previous one: one conditional UPDATE (only while a `previous_jti` is set, so ordinary
    * requests write nothing), and only the call that cleared it publishes `device.previous_token_retired`.
    */
-  async verifyDeviceToken(token: string): Promise<DevicePrincipal> {
+  async verifyDeviceToken(token: string, opts: { socket?: boolean } = {}): Promise<DevicePrincipal> {
     let payload: { sub?: string; jti?: string; exp?: number };
     let jwtExpired = false;
     try {
@@ -110,13 +111,21 @@ export class Tokens {
       jwtExpired = true;
     }
     const jti = String(payload.jti);
-    const row = (await this.db
+    const now = new Date();
+    const qb = this.db
       .getRepository(TerminalDevice)
       .createQueryBuilder('d')
       .innerJoinAndMapOne('d.store', Store, 's', 's.id = d.storeId')
       .innerJoinAndMapOne('d.merchant', Merchant, 'm', 'm.id = s.merchantId')
-      .where('(d.jti = :jti OR (d.previousJti = :jti AND d.previousJtiUntil > :now))', { jti, now: new Date() })
-      .getOne()) as (TerminalDevice & { store: Store; merchant: Merchant }) | null;
+      .where('(d.jti = :jti OR (d.previousJti = :jti AND d.previousJtiUntil > :now))', { jti, now });
+    // A socket also asks whether the device has unfinished commands (index device_id, status): one read, not two.
+    if (opts.socket)
+      qb.addSelect(
+        `CASE WHEN EXISTS (SELECT 1 FROM device_commands c WHERE c.device_id = d.id AND c.status IN ('queued', 'sent', 'delivered') AND c.expires_at > :now) THEN 1 ELSE 0 END`,
+        'pending_commands',
+      );
+    const { entities, raw } = await qb.getRawAndEntities();
+    const row = (entities[0] ?? null) as (TerminalDevice & { store: Store; merchant: Merchant }) | null;
     if (!row || String(row.id) !== payload.sub) throw new AppError('INVALID_TOKEN');
     const { store: s, merchant: m, ...device } = row;
     if (device.revokedAt) throw new AppError('TERMINAL_DEVICE_REVOKED');
@@ -134,6 +143,7 @@ export class Tokens {
       store: { id: s.id, code: s.code, name: s.name, merchantId: s.merchantId },
       merchant: { id: m.id, name: m.name },
       expiresAt,
+      ...(opts.socket ? { pendingCommands: Number(raw[0]?.pending_commands) === 1 } : {}),
     };
   }
 

@@ -113,21 +113,6 @@ export class DeviceService {
     return out;
   }
 
-  /**
-   * What a connecting socket re-checks after joining its rooms: is this still one of the device's tokens (the current
-   * one, or the one a renewal replaced while its grace lasts: `previousJti`, else null), unrevoked?
-   */
-  async tokenState(
-    deviceId: number,
-  ): Promise<Pick<TerminalDevice, 'jti' | 'previousJti' | 'revokedAt' | 'revokedReason'> | null> {
-    const row = await this.repo.findOne({
-      where: { id: deviceId },
-      select: { id: true, jti: true, previousJti: true, previousJtiUntil: true, revokedAt: true, revokedReason: true },
-    });
-    if (row && !(row.previousJtiUntil && row.previousJtiUntil.getTime() > Date.now())) row.previousJti = null;
-    return row;
-  }
-
   async pair(
     merchantId: number,
     actor: Actor,

@@ -4,7 +4,7 @@ import { daysLeft, isExpiringSoon } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
 import type { DeviceCommand } from '../commands/entities';
 import { type DeviceState, stateReport } from '../devices/schemas';
-import { AppError, withDeadline } from '../errors';
+import { AppError } from '../errors';
 import { CommandChannel } from './command-channel';
 import type { DashboardFeed } from './dashboard';
 import type { EventLimiter } from './event-limit';
@@ -12,23 +12,37 @@ import { authenticateSockets, clientIp, type HandshakeDeps, socketError } from '
 import { KeyedQueue } from './keyed-queue';
 import type { LastSeenBatcher } from './last-seen';
 import type { PresenceRegistry } from './presence-registry';
-import { runAt } from './run-at';
+import { ExpiryWheel } from './expiry-wheel';
 import type { DeviceClientEvents, DeviceServerEvents, OfflineReason, RevokedPayload, StateAck } from './socket-events';
 
+/**
+ * What a socket keeps of its device: what its handlers and timers read, nothing more (the full row of the token
+ * check goes once `session` and `device:online` are out).
+ */
+export type SocketDevice = Pick<TerminalDevice, 'id' | 'merchantId' | 'jti' | 'expiresAt'>;
+
 interface DeviceSocketData {
-  device: TerminalDevice;
+  device: SocketDevice;
   storeCode: string;
   ip: string | null;
+  /** When the token check began: a drop received after it may not be in the row that check read. */
+  checkedAt: number;
+  /** The row of the token check, until the connection is announced (then dropped to save memory). */
+  row?: TerminalDevice;
+  /** From the token check's read: the device has unfinished commands to deliver. */
+  pendingCommands?: boolean;
   /** Set when the server drops the socket, so the offline event names why. */
   dropReason?: OfflineReason;
   /** Whether presence counts this socket (it is not counted if dropped before it was recorded). */
   counted?: boolean;
   /** The device's full state as this socket knows it (the row at the handshake, then the reports). */
-  state?: DeviceState;
+  state?: DeviceState | null;
 }
 
-/** A server-side drop: `revoked` (revoke) or `reissued` (the token was replaced). */
-type Drop = { room: string; reason: RevokedPayload['reason']; revokedReason: string | null };
+/**
+ * A server-side drop of a device's sockets: `revoked` (all of them), or `reissued` (those of the token `jti` only).
+ */
+type Drop = { deviceId: number; jti?: string; reason: RevokedPayload['reason']; revokedReason: string | null };
 
 /** Between nodes, through the adapter. */
 export interface DevicesInterServerEvents {
@@ -45,18 +59,14 @@ export type DevicesNamespace = Namespace<
 >;
 export type DeviceSocket = Socket<DeviceClientEvents, DeviceServerEvents, DevicesInterServerEvents, DeviceSocketData>;
 
-const rooms = {
-  device: (id: number) => `device:${id}`,
-  store: (id: number) => `store:${id}`,
-  merchant: (id: number) => `merchant:${id}`,
-  jti: (jti: string) => `jti:${jti}`,
-};
+/** The one room of a device socket (a reissue's drop picks the old token's sockets in it by their jti). */
+const deviceRoom = (id: number) => `device:${id}`;
 
 export interface DevicesChannel {
   /** Emits `revoked {reason: "revoked", revoked_reason}` to every socket of the device and disconnects them, on every node. */
   revoked(device: TerminalDevice): void;
   /** The same for the sockets of a replaced token, with reason `reissued`. */
-  reissued(previousJti: string): void;
+  reissued(deviceId: number, previousJti: string): void;
   /** `expiring {expires_at, days_left}` to the device's sockets, on every node. */
   sendExpiring(device: TerminalDevice): void;
   /** Delivers a new command to the device's sockets, on every node. */
@@ -66,9 +76,11 @@ export interface DevicesChannel {
 }
 
 /**
- * `/devices`: device tokens only (a user token is INVALID_TOKEN: the wrong kind of token, §3). Each socket joins
- * rooms `device:<id>`, `store:<id>`, `merchant:<id>` and `jti:<jti>` (so a reissue can drop the old token's sockets),
- * receives `session`, counts in presence, and refreshes last_seen on every packet it sends (pongs included).
+ * `/devices`: device tokens only (a user token is INVALID_TOKEN: the wrong kind of token, §3). Each socket joins one
+ * room, `device:<id>`, receives `session`, counts in presence, and refreshes last_seen on every packet it sends
+ * (pongs included). A handshake reads the database once (the token check, which also says whether commands wait);
+ * a revoke or reissue that lands between that read and joining the room is caught from the drops this node has
+ * seen since the check began (every node hears every drop), not by reading the row again.
  */
 export function devicesNamespace(
   io: Server,
@@ -82,7 +94,7 @@ export function devicesNamespace(
     closing: () => boolean;
   },
 ): DevicesChannel {
-  const { config, logger, metrics, tokens, devices } = services;
+  const { config, logger, metrics, tokens } = services;
   const { presence, lastSeen, feed } = deps;
   const nsp: DevicesNamespace = io.of('/devices');
   const commandChannel = new CommandChannel(nsp, services.commands, logger, deps.cluster);
@@ -92,10 +104,19 @@ export function devicesNamespace(
   ]);
   const queue = new KeyedQueue((err) => logger.error({ err }, 'presence update failed'));
 
-  // The token check read the device with its store: the socket keeps the row and the code, nothing more.
-  authenticateSockets(nsp, { tokens, logger, ...deps.door }, (principal, _token, socket) => {
+  // The token check read the device with its store and whether commands wait; the socket keeps what it needs.
+  authenticateSockets(nsp, { tokens, logger, ...deps.door }, (principal, _token, socket, checkedAt) => {
     if (principal.kind !== 'device') throw new AppError('INVALID_TOKEN');
-    return { device: principal.device, storeCode: principal.store.code, ip: clientIp(socket) };
+    const row = principal.device;
+    return {
+      device: { id: row.id, merchantId: row.merchantId, jti: row.jti, expiresAt: row.expiresAt },
+      row,
+      state: row.state,
+      storeCode: principal.store.code,
+      ip: clientIp(socket),
+      checkedAt,
+      pendingCommands: principal.pendingCommands,
+    };
   });
 
   const dropSocket = (socket: DeviceSocket, reason: OfflineReason, send: () => void) => {
@@ -106,97 +127,116 @@ export function devicesNamespace(
   };
   const revokeSocket = (socket: DeviceSocket, reason: Drop['reason'], revokedReason: string | null) =>
     dropSocket(socket, reason, () => socket.emit('revoked', { reason, revoked_reason: revokedReason }));
-  const dropHere = ({ room, reason, revokedReason }: Drop) => {
-    for (const id of nsp.adapter.rooms.get(room) ?? []) {
+  const expiry = new ExpiryWheel<DeviceSocket>((socket) =>
+    dropSocket(socket, 'expired', () =>
+      socket.emit('expired', socketError(new AppError('TERMINAL_DEVICE_EXPIRED'), logger)),
+    ),
+  );
+
+  // Drops this node heard, kept as long as a handshake can take, for the sockets whose check began before them.
+  const recentDrops = new Map<number, { at: number; drops: Drop[] }>();
+  const DROP_MEMORY_MS = 2 * deps.door.timeoutMs + 1000;
+  const remember = (d: Drop) => {
+    const now = Date.now();
+    for (const [id, r] of recentDrops) if (now - r.at > DROP_MEMORY_MS) recentDrops.delete(id);
+    const seen = recentDrops.get(d.deviceId);
+    recentDrops.set(d.deviceId, { at: now, drops: [...(seen?.drops ?? []), d] });
+  };
+  const applies = (d: Drop, socket: DeviceSocket) => !d.jti || d.jti === socket.data.device.jti;
+  /** A drop this socket's token check may not have seen. */
+  const missedDrop = (socket: DeviceSocket) => {
+    const seen = recentDrops.get(socket.data.device.id);
+    return seen && seen.at >= socket.data.checkedAt ? seen.drops.find((d) => applies(d, socket)) : undefined;
+  };
+  const dropHere = (d: Drop) => {
+    remember(d);
+    for (const id of nsp.adapter.rooms.get(deviceRoom(d.deviceId)) ?? []) {
       const socket = nsp.sockets.get(id);
-      if (socket) revokeSocket(socket, reason, revokedReason);
+      if (socket && applies(d, socket)) revokeSocket(socket, d.reason, d.revokedReason);
     }
   };
   // Other nodes' drops arrive through the adapter. (serverSideEmit rather than disconnectSockets: it carries the
   // reason, so the node holding the socket can tell dashboards why the device went offline.)
   nsp.on('drop', dropHere);
 
-  nsp.on('connection', (socket) => {
+  nsp.on('connection', onConnection);
+  function onConnection(socket: DeviceSocket): void {
     if (deps.closing()) return void socket.disconnect(true);
     const { data } = socket;
+    const missed = missedDrop(socket);
+    if (missed) return void revokeSocket(socket, missed.reason, missed.revokedReason);
     const { device } = data;
-    void socket.join([
-      rooms.device(device.id),
-      rooms.store(device.storeId),
-      rooms.merchant(device.merchantId),
-      rooms.jti(device.jti),
-    ]);
+    void socket.join(deviceRoom(device.id));
     connected.inc();
     deps.door.events.apply(socket, nsp.name);
-    const touch = () => lastSeen.touch(device.id, data.ip);
-    touch();
-    socket.conn.on('packet', touch);
-    const cancelExpiry = runAt(device.expiresAt, () =>
-      dropSocket(socket, 'expired', () =>
-        socket.emit('expired', socketError(new AppError('TERMINAL_DEVICE_EXPIRED'), logger)),
-      ),
-    );
+    lastSeen.touch(device.id, data.ip);
+    socket.conn.on('packet', () => lastSeen.touch(device.id, data.ip));
+    expiry.add(socket, device.expiresAt);
     // `session` goes out once presence has recorded the socket: from then on every node sees the device online.
-    queue.run(device.id, async () => {
-      if (deps.closing() || !socket.connected) return;
-      // A revoke or reissue that landed between the token check and joining the rooms found no socket to drop.
-      const now = await withDeadline(devices.tokenState(device.id), deps.door.timeoutMs).catch(() => undefined);
-      // The database did not answer: no session without the re-check; the tablet reconnects later.
-      if (now === undefined) return void socket.disconnect(true);
-      if (!now || now.revokedAt || (now.jti !== device.jti && now.previousJti !== device.jti))
-        return revokeSocket(socket, now?.revokedAt ? 'revoked' : 'reissued', now?.revokedReason ?? null);
-      data.counted = true;
-      const cameOnline = await presence.connected(device.id).finally(() =>
-        socket.emit('session', {
-          device_id: device.id,
-          store_code: data.storeCode,
-          expires_at: device.expiresAt.toISOString(),
-          expiring_soon: isExpiringSoon(device, config.expiryWarningDays),
-        }),
-      );
-      if (cameOnline) feed.emit('device:online', [{ device, storeCode: data.storeCode, online: true }]);
-      services.events.emit('device.connected', { device, ip: data.ip });
-      await commandChannel.deliverPending(socket);
-    });
+    queue.run(device.id, () => announce(socket));
     commandChannel.listen(socket);
+    socket.on('disconnect', onDisconnect);
+    socket.on('state', onState);
+  }
 
-    socket.on('disconnect', (why) => {
-      connected.dec();
-      cancelExpiry();
-      socket.conn.off('packet', touch);
-      if (why !== 'ping timeout') touch();
-      if (deps.closing() || !data.counted) return; // shutdown announces this node's devices at once
-      const reason: OfflineReason = data.dropReason ?? (why === 'ping timeout' ? 'ping_timeout' : 'client_disconnect');
-      services.events.emit('device.disconnected', { device, ip: data.ip, reason });
-      queue.run(device.id, async () => {
-        if (await presence.disconnected(device.id))
-          await feed.sendByIds('device:offline', [device.id], { online: false, reason });
-      });
-    });
+  async function announce(socket: DeviceSocket): Promise<void> {
+    const { data } = socket;
+    const { device } = data;
+    const row = data.row!;
+    data.row = undefined;
+    if (deps.closing() || !socket.connected) return;
+    data.counted = true;
+    const cameOnline = await presence.connected(device.id).finally(() =>
+      socket.emit('session', {
+        device_id: device.id,
+        store_code: data.storeCode,
+        expires_at: device.expiresAt.toISOString(),
+        expiring_soon: isExpiringSoon(row, config.expiryWarningDays),
+      }),
+    );
+    if (cameOnline) feed.emit('device:online', [{ device: row, storeCode: data.storeCode, online: true }]);
+    services.events.emit('device.connected', { device, ip: data.ip });
+    if (data.pendingCommands) await commandChannel.deliverPending(socket);
+  }
 
-    // `state {…}`: validated, merged in memory, written by the next last_seen flush; dashboards get `device:state`.
-    socket.on('state', (payload: unknown, ack: (answer: StateAck) => void) => {
-      const report = stateReport.safeParse(payload);
-      if (!report.success) return void (typeof ack === 'function' && ack({ error: socketError(report.error, logger) }));
-      const state: DeviceState = { ...report.data, updated_at: new Date().toISOString() };
-      lastSeen.report(device.id, data.ip, state);
-      data.state = { ...(data.state ?? device.state), ...lastSeen.peek(device.id)?.state, ...state };
-      feed.state(device, data.state);
-      if (typeof ack === 'function') ack({ ok: true });
+  function onDisconnect(this: DeviceSocket, why: string): void {
+    const { data } = this;
+    const { device } = data;
+    connected.dec();
+    expiry.delete(this);
+    this.conn.removeAllListeners('packet'); // ours: a connection carries one /devices socket at most
+    if (why !== 'ping timeout') lastSeen.touch(device.id, data.ip);
+    if (deps.closing() || !data.counted) return; // shutdown announces this node's devices at once
+    const reason: OfflineReason = data.dropReason ?? (why === 'ping timeout' ? 'ping_timeout' : 'client_disconnect');
+    services.events.emit('device.disconnected', { device, ip: data.ip, reason });
+    queue.run(device.id, async () => {
+      if (await presence.disconnected(device.id))
+        await feed.sendByIds('device:offline', [device.id], { online: false, reason });
     });
-  });
+  }
+
+  // `state {…}`: validated, merged in memory, written by the next last_seen flush; dashboards get `device:state`.
+  function onState(this: DeviceSocket, payload: unknown, ack: (answer: StateAck) => void): void {
+    const { data } = this;
+    const report = stateReport.safeParse(payload);
+    if (!report.success) return void (typeof ack === 'function' && ack({ error: socketError(report.error, logger) }));
+    const state: DeviceState = { ...report.data, updated_at: new Date().toISOString() };
+    lastSeen.report(data.device.id, data.ip, state);
+    data.state = { ...data.state, ...lastSeen.peek(data.device.id)?.state, ...state };
+    feed.state(data.device, data.state);
+    if (typeof ack === 'function') ack({ ok: true });
+  }
 
   const drop = (d: Drop) => {
     dropHere(d);
     if (deps.cluster) nsp.serverSideEmit('drop', d);
   };
   return {
-    revoked: (device) =>
-      drop({ room: rooms.device(device.id), reason: 'revoked', revokedReason: device.revokedReason }),
-    reissued: (previousJti) => drop({ room: rooms.jti(previousJti), reason: 'reissued', revokedReason: null }),
+    revoked: (device) => drop({ deviceId: device.id, reason: 'revoked', revokedReason: device.revokedReason }),
+    reissued: (deviceId, previousJti) => drop({ deviceId, jti: previousJti, reason: 'reissued', revokedReason: null }),
     sendExpiring(device) {
       const payload = { expires_at: device.expiresAt.toISOString(), days_left: daysLeft(device) };
-      nsp.to(rooms.device(device.id)).emit('expiring', payload);
+      nsp.to(deviceRoom(device.id)).emit('expiring', payload);
     },
     deliver: (command) => commandChannel.deliver(command),
     idle: () => queue.idle(),

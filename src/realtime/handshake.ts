@@ -21,14 +21,15 @@ export function clientIp(socket: Pick<Socket, 'conn'>): string | null {
 async function principalOf(
   socket: Pick<Socket, 'conn' | 'handshake'>,
   tokens: Tokens,
-): Promise<{ principal: Principal; token: string }> {
+): Promise<{ principal: Principal; token: string; checkedAt: number }> {
+  const checkedAt = Date.now();
   const info = factsOf(socket.conn);
   if (!info || info.tokenInQuery) throw new AppError('UNAUTHENTICATED');
   const auth: unknown = socket.handshake.auth?.token;
   if (auth !== undefined && (typeof auth !== 'string' || auth.length > 4096)) throw new AppError('INVALID_TOKEN');
   const token = auth || bearerToken(info.authorization);
   if (!token) throw new AppError('UNAUTHENTICATED');
-  return { principal: await tokens.principalFromToken(token), token };
+  return { principal: await tokens.principalFromToken(token, { socket: true }), token, checkedAt };
 }
 
 /** What a namespace's handshake needs: the token check, the door it reports refusals to, and its metrics. */
@@ -49,12 +50,13 @@ export interface HandshakeDeps {
 export function authenticateSockets<L extends EventsMap, E extends EventsMap, S extends EventsMap, D>(
   nsp: Namespace<L, E, S, D>,
   deps: HandshakeDeps,
-  accept: (principal: Principal, token: string, socket: Socket<L, E, S, D>) => D | Promise<D>,
+  /** `checkedAt`: when the token check began (a revoke seen after it may not be in the row it read). */
+  accept: (principal: Principal, token: string, socket: Socket<L, E, S, D>, checkedAt: number) => D | Promise<D>,
 ): void {
   nsp.use(async (socket, next) => {
     try {
-      const { principal, token } = await withDeadline(principalOf(socket, deps.tokens), deps.timeoutMs);
-      socket.data = await accept(principal, token, socket);
+      const { principal, token, checkedAt } = await withDeadline(principalOf(socket, deps.tokens), deps.timeoutMs);
+      socket.data = await accept(principal, token, socket, checkedAt);
       deps.handshakes.inc({ namespace: nsp.name, outcome: 'ok' });
       next();
     } catch (err) {

@@ -120,15 +120,15 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
       on(
         'device.revoked',
         live(async ({ device }) => {
+          devices.revoked(device); // the sockets first; the dashboard event needs reads
           await feed.send('device:revoked', [device]);
-          devices.revoked(device);
         }),
       );
       on(
         'device.reissued',
         live(async ({ device, previousJti }) => {
+          devices.reissued(device.id, previousJti);
           await feed.send('device:updated', [device]);
-          devices.reissued(previousJti);
         }),
       );
       // A renewal: dashboards see the new expiry; the previous token's sockets are dropped when its grace ends
@@ -143,7 +143,7 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
             device.id,
             runAt(device.previousJtiUntil, () => {
               graceTimers.delete(device.id);
-              if (!closing) devices.reissued(previousJti);
+              if (!closing) devices.reissued(device.id, previousJti);
             }),
           );
         }),
@@ -153,7 +153,7 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         live(({ device, previousJti }) => {
           graceTimers.get(device.id)?.();
           graceTimers.delete(device.id);
-          devices.reissued(previousJti);
+          devices.reissued(device.id, previousJti);
         }),
       );
       on(

@@ -122,6 +122,67 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
     expect(renewed.socket.connected).to.equal(true);
   });
 
+  /** Holds every device token check of the hub (sockets; REST with a user token passes), after its read, until `release()`: the window before the join. */
+  const holdTokenChecks = () => {
+    const tokens = t.hub.ctx.tokens;
+    const original = tokens.principalFromToken.bind(tokens);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reached!: () => void;
+    const read = new Promise<void>((resolve) => (reached = resolve));
+    tokens.principalFromToken = async (token, opts) => {
+      const principal = await original(token, opts);
+      if (principal.kind !== 'device') return principal; // the REST calls of the test pass
+      reached();
+      await gate;
+      return principal;
+    };
+    return { read, release, restore: () => (tokens.principalFromToken = original) };
+  };
+
+  it('a revoke that lands after the token check read its row, before the socket joined its room, still drops it', async () => {
+    const { id, token } = await pairDevice(t, tenant);
+    const hold = holdTokenChecks();
+    try {
+      const late = track(deviceSocket(t.url, token));
+      await hold.read; // the check saw an active device
+      await t.http
+        .post(`/api/v1/merchants/loyalty/devices/${id}/revoke`)
+        .set(bearer(tenant.merchantToken))
+        .send({ reason: 'lost' })
+        .expect(200);
+      hold.release();
+      expect((await late.next('revoked')).payload).to.deep.equal({ reason: 'revoked', revoked_reason: 'lost' });
+      await late.disconnected();
+      expect(late.events.map((e) => e.name)).to.not.include('session');
+    } finally {
+      hold.restore();
+    }
+  });
+
+  it('a reissue in that window drops only the old token’s socket; one with the new token checked meanwhile stays', async () => {
+    const { id, token } = await pairDevice(t, tenant);
+    const hold = holdTokenChecks();
+    let fresh: TestSocket;
+    try {
+      const old = track(deviceSocket(t.url, token));
+      await hold.read;
+      const res = await t.http
+        .post(`/api/v1/merchants/loyalty/devices/${id}/reissue`)
+        .set(bearer(tenant.merchantToken))
+        .expect(200);
+      hold.restore();
+      fresh = track(await tabletOnline(t.url, res.body.pairing.auth_token));
+      hold.release();
+      expect((await old.next('revoked')).payload.reason).to.equal('reissued');
+      await old.disconnected();
+    } finally {
+      hold.restore();
+    }
+    await sleep(200);
+    expect(fresh.socket.connected).to.equal(true);
+  });
+
   it('a device with two sockets stays online until the last one closes; a clean close shows offline within a second', async () => {
     const { id, token } = await pairDevice(t, tenant);
     const dash = track(dashboardSocket(t.url, tenant.merchantToken));
