@@ -5,6 +5,7 @@ import type { CommandService } from '../commands/service';
 import type { DeviceCommand } from '../commands/entities';
 import type { Logger } from '../logger';
 import type { DeviceSocket, DevicesNamespace } from './devices';
+import type { CommandResultAck } from './socket-events';
 import { socketError } from './handshake';
 
 /** How long a tablet has to acknowledge receipt of a command before it stays `sent` (redelivered on reconnect). */
@@ -23,7 +24,20 @@ export class CommandChannel {
     private readonly cluster: boolean,
   ) {
     nsp.on('command', (id) => void this.deliverHere(id));
+    this.onResult = async function (this: DeviceSocket, payload: unknown, ack: (answer: CommandResultAck) => void) {
+      if (typeof ack !== 'function') return;
+      try {
+        const r = commandResultPayload.parse(payload);
+        const { device, ip } = this.data;
+        const command = await commands.complete(device.id, r.id, r, deviceActor(device.id, ip));
+        ack({ status: command.status });
+      } catch (err) {
+        ack({ error: socketError(err, logger) });
+      }
+    };
   }
+
+  private readonly onResult: (this: DeviceSocket, payload: unknown, ack: (answer: CommandResultAck) => void) => void;
 
   /** A new command: to this node's sockets of the device, and through the adapter to the other nodes'. */
   deliver(command: DeviceCommand): void {
@@ -36,19 +50,9 @@ export class CommandChannel {
     for (const command of await this.commands.pendingFor(socket.data.device.id)) await this.send(socket, command);
   }
 
-  /** `command:result` from the tablet, answered `{status}` or `{error}`. */
+  /** `command:result` from the tablet, answered `{status}` or `{error}` (one handler for every socket). */
   listen(socket: DeviceSocket): void {
-    socket.on('command:result', async (payload, ack) => {
-      if (typeof ack !== 'function') return;
-      try {
-        const r = commandResultPayload.parse(payload);
-        const { device, ip } = socket.data;
-        const command = await this.commands.complete(device.id, r.id, r, deviceActor(device.id, ip));
-        ack({ status: command.status });
-      } catch (err) {
-        ack({ error: socketError(err, this.logger) });
-      }
-    });
+    socket.on('command:result', this.onResult);
   }
 
   private async deliverHere(commandId: number): Promise<void> {
