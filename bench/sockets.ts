@@ -1,6 +1,7 @@
 /**
- * How many tablets one node holds, at what cost: device sockets on `/devices` against a bare Socket.IO server
- * (same socket.io, same options, no auth, no database) measured in the same run with the same client load.
+ * How many tablets one node holds, at what cost: device sockets on `/devices` against a stock Socket.IO server
+ * (same socket.io, same options; a `jose` HS256 check of the handshake token with typ/aud/iss, two rooms per socket,
+ * `session` emitted; no database) measured in the same run with the same client load.
  *
  *   npx tsx bench/sockets.ts [N=1000]                                                   # embedded SQLite
  *   DATABASE_URL=mysql://root@127.0.0.1:3306/th_bench npx tsx bench/sockets.ts 1000      # MariaDB
@@ -16,7 +17,7 @@
  * Tokens.createDeviceToken — the same tokens the API would hand out.
  *
  * Every server is its own process (the hub: node_modules/.bin/tsx src/main.ts with a temp DATA_DIR, LOG_LEVEL=warn,
- * LAST_SEEN_FLUSH_MS=2000, random port; the baseline: this file with --bare) and the sockets come from other processes
+ * LAST_SEEN_FLUSH_MS=2000, random port; the stock baseline: this file with --bare) and the sockets come from other processes
  * (this file with --client, socket.io-client, websocket only, one Manager per socket). Memory is read from each
  * server's /metrics (prom-client default metrics in both) after forcing a full GC through the inspector protocol
  * (servers start with --inspect on 127.0.0.1), before and after the N sockets connect.
@@ -31,6 +32,8 @@ import client from 'prom-client';
 import { Server } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import WebSocket from 'ws';
+import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
+import { jwtVerify, SignJWT } from 'jose';
 import { ADMIN, apiClient, bulkPair } from './harness';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -47,9 +50,12 @@ const SERVER_OPTS = {
 } as const;
 
 // ---------------------------------------------------------------------------------------------------------------
-// --bare: the baseline server. Same socket.io options as src/realtime/index.ts, no auth, no adapter, no database;
-// `session` is emitted on connection so the clients wait for the same event as on the hub.
+// --bare: the stock baseline server. Same socket.io options as src/realtime/index.ts, no adapter, no database; what
+// any authenticated Socket.IO server does: the handshake token verified with jose (HS256 pinned, typ, audience and
+// issuer checked, the same claims as the hub's device tokens), two rooms joined, `session` emitted.
+const STOCK = { typ: 'th-device+jwt', audience: 'terminal-hub:store-api', issuer: 'terminal-hub' } as const;
 function bareServer(port: number) {
+  const key = createSecretKey(Buffer.from(String(process.env.STOCK_SECRET), 'base64url'));
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const httpServer = http.createServer(async (req, res) => {
@@ -59,9 +65,43 @@ function bareServer(port: number) {
     } else res.writeHead(404).end();
   });
   const ioServer = new Server(httpServer, { ...SERVER_OPTS, serveClient: true });
-  ioServer.of('/devices').on('connection', (socket) => socket.emit('session', {}));
+  const nsp = ioServer.of('/devices');
+  nsp.use(async (socket, next) => {
+    try {
+      const { payload } = await jwtVerify(String(socket.handshake.auth?.token), key, {
+        algorithms: ['HS256'],
+        ...STOCK,
+      });
+      socket.data = { id: payload.sub, store: payload.store_code };
+      next();
+    } catch {
+      next(new Error('INVALID_TOKEN'));
+    }
+  });
+  nsp.on('connection', (socket) => {
+    void socket.join([`device:${socket.data.id}`, `store:${socket.data.store}`]);
+    socket.emit('session', {});
+  });
   httpServer.listen(port, '127.0.0.1');
   process.on('SIGTERM', () => process.exit(0));
+}
+
+/** N tokens for the stock server, shaped like the hub's device tokens (claims, header, one year). */
+async function stockTokens(secret: Buffer): Promise<string[]> {
+  const key = createSecretKey(secret);
+  return Promise.all(
+    Array.from({ length: N }, (_, i) =>
+      new SignJWT({ store_code: `S${Math.floor(i / 100)}`, merchant_id: 1 })
+        .setProtectedHeader({ alg: 'HS256', typ: STOCK.typ, kid: 'stock' })
+        .setSubject(String(i + 1))
+        .setJti(randomUUID())
+        .setAudience(STOCK.audience)
+        .setIssuer(STOCK.issuer)
+        .setIssuedAt()
+        .setExpirationTime('365d')
+        .sign(key),
+    ),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -371,22 +411,20 @@ async function closeClients(clients: ChildProcess[]) {
 }
 
 async function runBare(): Promise<Result> {
+  const secret = randomBytes(32);
+  const tokens = await stockTokens(secret);
   const port = randomPort();
   const inspect = randomPort();
   const server = startServer(
     process.execPath,
     ['--import', 'tsx', `--inspect=127.0.0.1:${inspect}`, __filename, '--bare', String(port)],
     '.',
-    {},
+    { STOCK_SECRET: secret.toString('base64url') },
   );
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(`${url}/metrics`, server);
-    const r = await connectAll(
-      url,
-      inspect,
-      Array.from({ length: N }, (_, i) => `bare-${i}`),
-    );
+    const r = await connectAll(url, inspect, tokens);
     await closeClients(r.clients);
     return r;
   } finally {
@@ -594,7 +632,7 @@ async function main() {
     console.log(`${label.padEnd(40)} ${hv.padStart(14)} ${bv.padStart(14)} ${ratio.padStart(8)}`);
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   console.log('');
-  row('', 'terminal-hub', 'bare socket.io', 'hub/bare');
+  row('', 'terminal-hub', 'stock socket.io', 'hub/stock');
   row('sockets connected (session received)', `${h.ok}/${N}`, `${bare.ok}/${N}`, '');
   row('handshakes/s', h.perSec.toFixed(0), bare.perSec.toFixed(0), ratio(h.perSec, bare.perSec));
   row(
@@ -633,7 +671,7 @@ async function main() {
   );
   row('client-side disconnects in the window', JSON.stringify(h.disconnects), JSON.stringify(bare.disconnects), '');
   if (h.failed || bare.failed)
-    console.log(`handshake failures: hub ${JSON.stringify(h.errors)}, bare ${JSON.stringify(bare.errors)}`);
+    console.log(`handshake failures: hub ${JSON.stringify(h.errors)}, stock ${JSON.stringify(bare.errors)}`);
   console.log('');
   console.log(
     `pairing: ${hub.viaApi} devices through the API (batches of 20) in ${hub.pairSecs.toFixed(1)} s (${(hub.viaApi / hub.pairSecs).toFixed(0)}/s)` +

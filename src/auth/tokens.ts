@@ -53,8 +53,10 @@ export class Tokens {
     );
   }
 
-  /** Turns a bearer token into a typed principal, or throws the contract's 401 code. Used by REST and sockets alike. */
-  /** `socket`: the device's socket handshake, which also learns whether it has commands to deliver (same read). */
+  /**
+   * Turns a bearer token into a typed principal, or throws the contract's 401 code. Used by REST and sockets alike;
+   * `socket`: a device socket's handshake, which also learns whether commands wait (in the same read).
+   */
   async principalFromToken(token: string, opts: { socket?: boolean } = {}): Promise<Principal> {
     let typ: unknown;
     try {
