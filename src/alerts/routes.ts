@@ -1,25 +1,14 @@
-import { z } from 'zod';
 import { actorOf } from '../auth/actor';
 import type { Services } from '../context';
 import { type Route, route } from '../http/route';
-import { idParam } from '../http/schema-parts';
+import { portalRoute } from '../http/portals';
 import type { Portal } from '../policy';
 import { alertSettingsBody, alertSettingsSchema } from './schemas';
 
-const PORTALS = {
-  merchant: { path: '/api/v1/merchants/loyalty/alerts', tag: 'alerts (merchant portal)' },
-  admin: { path: '/api/v1/admin/merchants/{merchant_id}/loyalty/alerts', tag: 'alerts (admin on behalf)' },
-} as const;
-
 /** `GET|PUT …/loyalty/alerts` (§13): the merchant's offline alert threshold. */
 export function alertRoutes({ alerts, policy }: Services, portal: Portal): Route[] {
-  const { path, tag } = PORTALS[portal];
   const common = {
-    path,
-    tag,
-    auth: 'user',
-    roles: [portal],
-    params: z.object({ merchant_id: idParam.optional() }),
+    ...portalRoute(portal, 'loyalty/alerts', 'alerts'),
     response: alertSettingsSchema,
     errors: { NOT_FOUND: 'Unknown merchant' },
   } as const;

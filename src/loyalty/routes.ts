@@ -1,9 +1,8 @@
 import { actorOf } from '../auth/actor';
-import { z } from 'zod';
 import type { Principal } from '../auth/principals';
 import type { Services } from '../context';
 import { forbidden } from '../errors';
-import { idParam } from '../http/schema-parts';
+import { portalRoute } from '../http/portals';
 import { RawJson, type Route, route } from '../http/route';
 import type { Portal } from '../policy';
 import { type Answer, replayedHeaders } from './idempotency';
@@ -186,20 +185,10 @@ export function storeLoyaltyRoutes({ loyalty, policy, devices, limits }: Service
   ];
 }
 
-const PROGRAM_PORTALS = {
-  merchant: { path: '/api/v1/merchants/loyalty/program', tag: 'loyalty program (merchant portal)' },
-  admin: { path: '/api/v1/admin/merchants/{merchant_id}/loyalty/program', tag: 'loyalty program (admin on behalf)' },
-} as const;
-
 /** `GET|PUT /api/v1/merchants/loyalty/program` and the admin on-behalf twin. */
 export function programRoutes({ loyalty, policy }: Services, portal: Portal): Route[] {
-  const { path, tag } = PROGRAM_PORTALS[portal];
   const common = {
-    path,
-    tag,
-    auth: 'user',
-    roles: [portal],
-    params: z.object({ merchant_id: idParam.optional() }),
+    ...portalRoute(portal, 'loyalty/program', 'loyalty program'),
     response: programSchema,
     errors: { NOT_FOUND: 'Unknown merchant' },
   } as const;
