@@ -20,14 +20,23 @@ interface Page {
 
 const DEVICE_LIST: Pick<Page, 'scripts' | 'modules'> = {
   scripts: ['/socket.io/socket.io.min.js'],
-  modules: ['/assets/device-list.js'],
+  modules: ['/assets/device-list.js', '/assets/offline-alerts.js'],
 };
+const ACTIVITY: Pick<Page, 'scripts' | 'modules'> = {
+  scripts: ['/socket.io/socket.io.min.js'],
+  modules: ['/assets/activity.js'],
+};
+const WEBHOOKS: Pick<Page, 'modules'> = { modules: ['/assets/webhooks.js'] };
 const PAGES: Record<string, Page> = {
   '/login': { view: 'login.html' },
   '/admin/merchants': { view: 'merchants.html', role: 'admin', modules: ['/assets/merchants.js'] },
   '/admin/merchants/:merchant_id': { view: 'merchant.html', role: 'admin', modules: ['/assets/merchants.js'] },
   '/admin/merchants/:merchant_id/loyalty/devices': { view: 'admin-devices.html', role: 'admin', ...DEVICE_LIST },
+  '/admin/merchants/:merchant_id/activity': { view: 'admin-activity.html', role: 'admin', ...ACTIVITY },
+  '/admin/merchants/:merchant_id/webhooks': { view: 'admin-webhooks.html', role: 'admin', ...WEBHOOKS },
   '/merchants/loyalty/devices': { view: 'merchant-devices.html', role: 'merchant', ...DEVICE_LIST },
+  '/merchants/activity': { view: 'merchant-activity.html', role: 'merchant', ...ACTIVITY },
+  '/merchants/webhooks': { view: 'merchant-webhooks.html', role: 'merchant', ...WEBHOOKS },
 };
 
 /** `{{> name}}` → views/partials/name.html, recursively; done once at start-up. */

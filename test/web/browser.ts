@@ -1,8 +1,18 @@
 import fs from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
 import { expect } from 'chai';
-import { adminToken, bearer, makeAdmin, PASSWORD, startHub, uniq, type Tenant, type TestHub } from '../helpers';
+import {
+  adminToken,
+  bearer,
+  type Env,
+  makeAdmin,
+  PASSWORD,
+  startHub,
+  uniq,
+  type Tenant,
+  type TestHub,
+} from '../helpers';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -85,13 +95,16 @@ export interface BrowserSuite {
   open(opts?: PageOptions): Promise<PageProbe>;
 }
 
-/** The lifecycle every page suite shares: one browser, one server, an admin; each test's page checked for errors. */
-export function browserSuite(): BrowserSuite {
+/**
+ * The lifecycle every page suite shares: one browser, one server (with `env` over the test defaults), an admin; each
+ * test's page checked for errors.
+ */
+export function browserSuite(env: Env = {}): BrowserSuite {
   const s = { sockets: [] } as unknown as BrowserSuite;
   s.open = async (opts) => (s.probe = await openPage(s.browser, opts));
   before(async function () {
     s.browser = await launchBrowser(this);
-    s.t = await startHub();
+    s.t = await startHub(env);
     s.admin = (await adminToken(s.t)).token;
   });
   after(async () => {
@@ -143,4 +156,25 @@ export async function pageMemory(page: Page): Promise<string> {
     return JSON.stringify({ components, session: { ...sessionStorage }, local: { ...localStorage } });
   });
   return (await page.content()) + state;
+}
+
+/** On a phone: the page is no wider than the screen (nothing to scroll sideways). */
+export async function fitsTheScreen(page: Page) {
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(width, 'document width').to.be.at.most(PHONE.width);
+}
+
+/** On a phone: visible, entirely on screen horizontally, and what a tap there reaches is the element itself. */
+export async function reachable(target: Locator) {
+  await target.scrollIntoViewIfNeeded();
+  expect(await target.isVisible(), 'visible').to.equal(true);
+  const box = (await target.boundingBox())!;
+  expect(box.x, 'left edge').to.be.at.least(0);
+  expect(box.x + box.width, 'right edge').to.be.at.most(PHONE.width);
+  const hit = await target.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return top !== null && (el === top || el.contains(top));
+  });
+  expect(hit, 'nothing covers it').to.equal(true);
 }

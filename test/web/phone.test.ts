@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { createTenant, pairDevice, type Tenant, type TestHub } from '../helpers';
-import { adminUser, browserSuite, merchantUser, PHONE, signIn } from './browser';
+import { adminUser, browserSuite, fitsTheScreen, merchantUser, PHONE, reachable, signIn } from './browser';
 
 describe('pages: usable on a phone (360 px wide)', function () {
   this.timeout(60_000);
@@ -9,27 +9,6 @@ describe('pages: usable on a phone (360 px wide)', function () {
   let t: TestHub;
   let admin: string;
   before(() => ({ t, admin } = suite));
-
-  /** The page is no wider than the phone: nothing to scroll sideways. */
-  async function fitsTheScreen(page: Page) {
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    expect(width, 'document width').to.be.at.most(PHONE.width);
-  }
-
-  /** Visible, entirely on screen horizontally, and what a tap there reaches is the element itself. */
-  async function reachable(target: Locator) {
-    await target.scrollIntoViewIfNeeded();
-    expect(await target.isVisible(), 'visible').to.equal(true);
-    const box = (await target.boundingBox())!;
-    expect(box.x, 'left edge').to.be.at.least(0);
-    expect(box.x + box.width, 'right edge').to.be.at.most(PHONE.width);
-    const hit = await target.evaluate((el) => {
-      const r = el.getBoundingClientRect();
-      const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-      return top !== null && (el === top || el.contains(top));
-    });
-    expect(hit, 'nothing covers it').to.equal(true);
-  }
 
   /** A tenant with a device whose name is long, the kind that used to widen the table. */
   async function tenantWithDevices(): Promise<Tenant> {

@@ -96,7 +96,7 @@ export class ApiError extends Error {
 /**
  * JSON in, JSON out, bearer token and locale attached; a 401 on an authenticated call ends the session.
  * The answer is `unknown`: callers cast it to the wire type of the endpoint.
- * @param {'GET' | 'POST' | 'PATCH' | 'DELETE'} method
+ * @param {'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} method
  * @param {string} path
  * @param {unknown} [body]
  * @returns {Promise<unknown>}
@@ -229,6 +229,45 @@ function trapFocus(event, dialog) {
 /** Focuses an element by id, if it is there. @param {string} id */
 export const focusById = (id) => document.getElementById(id)?.focus();
 
+// --- the merchant a page is about ----------------------------------------------------------------------------------
+/**
+ * The merchant a page acts for: the user's own on `/merchants/…`, the one in the URL on `/admin/merchants/{id}/…`.
+ * `api` and `pages` are the bases both portals share the rest of their paths under (`/loyalty/devices`, `/audit`…).
+ */
+export function pageMerchant() {
+  const id = Number(/^\/admin\/merchants\/(\d+)(?:\/|$)/.exec(location.pathname)?.[1]) || null;
+  return {
+    /** @type {number | null} */
+    merchantId: id,
+    api: id ? `/api/v1/admin/merchants/${id}` : '/api/v1/merchants',
+    pages: id ? `/admin/merchants/${id}` : '/merchants',
+  };
+}
+
+/** The name of the merchant an admin acts for, for the crumbs. @param {number} merchantId @returns {Promise<string>} */
+export async function merchantName(merchantId) {
+  const res = /** @type {{ merchant: { name: string } }} */ (await api('GET', `/api/v1/admin/merchants/${merchantId}`));
+  return res.merchant.name;
+}
+
+/**
+ * Copies a one-time secret; when the clipboard is refused, selects the field that shows it instead.
+ * @param {string} text @param {string} fieldId @returns {Promise<boolean>} whether it was copied
+ */
+export async function copySecret(text, fieldId) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const field = document.getElementById(fieldId);
+    if (field instanceof HTMLTextAreaElement || field instanceof HTMLInputElement) {
+      field.focus();
+      field.select();
+    }
+    return false;
+  }
+}
+
 // --- components ----------------------------------------------------------------------------------------------------
 document.addEventListener('alpine:init', () => {
   Alpine.store('i18n', i18nStore);
@@ -250,10 +289,24 @@ document.addEventListener('alpine:init', () => {
     return {
       email: (requiredRole && user?.email) || '',
       isAdmin: Boolean(requiredRole && user?.role === 'admin'),
+      isMerchant: Boolean(requiredRole && user?.role === 'merchant'),
       logout() {
         session.clear();
         location.assign('/login');
       },
+    };
+  });
+
+  /** The pages about one merchant (header for its users, next to the crumbs for an admin); the current one marked. */
+  Alpine.data('sectionNav', () => {
+    const { pages } = pageMerchant();
+    const here = location.pathname.replace(/\/$/, '');
+    const link = (/** @type {string} */ path) => ({ href: path, current: here === path ? 'page' : null });
+    return {
+      devices: link(`${pages}/loyalty/devices`),
+      activity: link(`${pages}/activity`),
+      webhooks: link(`${pages}/webhooks`),
+      details: link(pages),
     };
   });
 

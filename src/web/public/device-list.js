@@ -5,11 +5,14 @@
  * Live updates come from the Socket.IO /dashboard namespace; the one-time pairing secret (token and QR) is kept
  * only while its dialog is open.
  */
-/** @import { DashboardDeviceEvent, DashboardServerEvents, Device, DeviceEventPayload, DeviceList, DeviceState, DeviceStatePayload, Merchant, PairingAnswer, Store, StoreList, SubscribeAck } from '../../wire' */
-import { api, errorText, fieldErrors, focusById, session, t, toLogin } from './core.js';
+/** @import { DashboardDeviceEvent, DashboardServerEvents, Device, DeviceEventPayload, DeviceList, DeviceState, DeviceStatePayload, Merchant, PairingAnswer, Store, StoreList } from '../../wire' */
+/** @import { AuditEvent } from '../../wire' */
+/** @import { LiveState } from './dashboard.js' */
+import { actionText, actorText, detailsText } from './audit-text.js';
+import { api, copySecret, errorText, fieldErrors, focusById, pageMerchant, session, t } from './core.js';
+import { connectDashboard } from './dashboard.js';
 
 /** @typedef {Device['status'] | 'expiring'} Badge */
-/** @typedef {'connecting' | 'on' | 'lost' | 'off'} LiveState */
 /** The one-time secret of a pairing or reissue, while its dialog is open. */
 /** @typedef {{ reissued: boolean, label: string, store_code: string, token: string, qr: string, expires_at: string, copied: boolean }} Secret */
 /** @typedef {{ action: 'revoke' | 'reissue' | 'reload', id: number, label: string, reason: string, busy: boolean, error: string }} Confirm */
@@ -17,12 +20,18 @@ import { api, errorText, fieldErrors, focusById, session, t, toLogin } from './c
 /** A device command, as `command:updated` carries it. */
 /** @typedef {Parameters<DashboardServerEvents['command:updated']>[0]['command']} Command */
 /** @typedef {{ id: number, label: string, text: string, seconds: string, error: string, textError: string, secondsError: string, busy: boolean }} MessageForm */
-/** @typedef {{ id: number, label: string, items: Command[], loading: boolean, error: string }} Details */
+/** The details dialog: the device's recent commands and its history (audit entries). */
+/** @typedef {{ id: number, label: string, items: Command[], loading: boolean, error: string, history: AuditEvent[], historyLoading: boolean }} Details */
 
 /** A command can still be canceled while it has not reached the tablet. */
 const CANCELABLE = ['queued', 'sent'];
 /** Below this, a battery that is not charging gets a hint. */
 const LOW_BATTERY = 20;
+/** The history in the details: its length, and how often it is read again while open (connects and disconnects are
+ * written in batches, after their dashboard event), besides a moment after each event of the device. */
+const HISTORY_SIZE = 20;
+const HISTORY_POLL_MS = 10_000;
+const HISTORY_SETTLE_MS = 400;
 
 /** Status of the badge: `expiring` is an active device inside the warning window. @returns {Badge} */
 const badgeOf = (/** @type {Device} */ d) => (d.status === 'active' && d.expiring_soon ? 'expiring' : d.status);
@@ -42,7 +51,6 @@ const LIVE_EVENTS = [
   'device:offline',
   'device:expiring',
 ];
-const SESSION_ERRORS = ['UNAUTHENTICATED', 'INVALID_TOKEN', 'TOKEN_EXPIRED'];
 
 const STATUS_ORDER = ['queued', 'sent', 'delivered', 'succeeded', 'failed', 'expired', 'canceled'];
 /** How far a command has gone: final statuses all rank after the unfinished ones. @param {Command} c */
@@ -57,6 +65,12 @@ document.addEventListener('alpine:init', () => {
     let socket = null;
     /** @type {ReturnType<typeof setTimeout> | undefined} */
     let noticeTimer;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    let historySettle;
+    /** @type {ReturnType<typeof setInterval> | undefined} */
+    let historyPoll;
+    const auditUrl = `${pageMerchant().api}/audit`;
+    const activityPage = `${pageMerchant().pages}/activity`;
 
     return {
       portal: 'merchant',
@@ -101,6 +115,8 @@ document.addEventListener('alpine:init', () => {
 
       destroy() {
         socket?.close();
+        clearInterval(historyPoll);
+        clearTimeout(historySettle);
       },
 
       // --- data ----------------------------------------------------------------------------------------------------
@@ -214,61 +230,37 @@ document.addEventListener('alpine:init', () => {
 
       // --- live ----------------------------------------------------------------------------------------------------
       connect() {
-        const connectTo = window.io;
-        if (typeof connectTo !== 'function') {
-          this.live = 'off';
-          return;
-        }
-        let lost = false;
-        /** @type {ReturnType<typeof setTimeout> | undefined} */
-        let retry;
-        const dropped = () => {
-          lost = true;
-          this.live = 'lost';
-        };
-        const s = connectTo('/dashboard', { auth: (cb) => cb({ token: session.token() }) });
-        socket = s;
-        s.on('connect', async () => {
-          if (this.portal === 'admin') await this.subscribe(s);
-          this.live = 'on';
-          // Events sent while we were away are lost: catch up from the REST list.
-          if (lost) {
+        const s = connectDashboard({
+          merchantId: this.portal === 'admin' ? this.merchantId : null,
+          onLive: (state) => {
+            this.live = state;
+          },
+          onCaughtUp: () => {
             this.reload();
             this.loadCommands();
-          }
-          lost = false;
+            this.loadHistory();
+          },
+          onError: (message) => {
+            this.error = message;
+          },
         });
-        s.on('disconnect', (reason) => {
-          if (reason === 'io client disconnect') return;
-          dropped();
-          // The client reconnects by itself, except when the server closed the socket (a restart, say).
-          if (reason === 'io server disconnect') {
-            clearTimeout(retry);
-            retry = setTimeout(() => s.connect(), 1000 + Math.random() * 2000);
-          }
-        });
-        s.on('connect_error', (err) => {
-          if (SESSION_ERRORS.includes(err?.message)) return toLogin();
-          dropped();
-        });
-        s.on('expired', () => toLogin());
-        for (const name of LIVE_EVENTS) s.on(name, (/** @type {DeviceEventPayload} */ p) => this.upsert(p.device));
-        s.on('command:updated', (p) => this.commandUpdated(p.command));
-        s.on('device:state', (p) => this.stateUpdated(p));
-      },
-
-      /**
-       * Admins watch one merchant: the server acknowledges with the list, or an error.
-       * @param {DashboardSocket} s
-       * @returns {Promise<void>}
-       */
-      subscribe(s) {
-        return new Promise((resolve) => {
-          s.emit('subscribe', { merchant_id: Number(this.merchantId) }, (/** @type {SubscribeAck} */ ack) => {
-            if ('error' in ack) this.error = ack.error.message;
-            resolve();
+        socket = s;
+        if (!s) return;
+        for (const name of LIVE_EVENTS)
+          s.on(name, (/** @type {DeviceEventPayload} */ p) => {
+            // Back online ends an outage: the server clears its alert (the event may carry the row read before).
+            this.upsert(name === 'device:online' ? { ...p.device, offline_alert_at: null } : p.device);
+            this.historyEvent(p.device.id);
           });
+        s.on('device:offline_alert', (p) => {
+          this.upsert(p.device);
+          this.historyEvent(p.device.id);
         });
+        s.on('command:updated', (p) => {
+          this.commandUpdated(p.command);
+          this.historyEvent(p.command.device_id);
+        });
+        s.on('device:state', (p) => this.stateUpdated(p));
       },
 
       // --- dialogs -------------------------------------------------------------------------------------------------
@@ -294,7 +286,7 @@ document.addEventListener('alpine:init', () => {
         if (ref === 'secretDialog') this.forgetSecret();
         if (ref === 'confirmDialog') this.forgetConfirm();
         if (ref === 'messageDialog') this.message = null;
-        if (ref === 'detailsDialog') this.details = null;
+        if (ref === 'detailsDialog') this.forgetDetails();
         this.dialog(ref).close();
       },
 
@@ -359,17 +351,8 @@ document.addEventListener('alpine:init', () => {
       async copyToken() {
         const secret = this.secret;
         if (!secret) return;
-        try {
-          await navigator.clipboard.writeText(secret.token);
-          secret.copied = true;
-        } catch {
-          const field = document.getElementById('secret-token');
-          if (field instanceof HTMLTextAreaElement) {
-            field.focus();
-            field.select();
-          }
-          this.say(t('page.devices.secret.copy_manually'));
-        }
+        if (await copySecret(secret.token, 'secret-token')) secret.copied = true;
+        else this.say(t('page.devices.secret.copy_manually'));
       },
 
       /** @param {Device} d */
@@ -527,10 +510,57 @@ document.addEventListener('alpine:init', () => {
 
       /** @param {Device} d */
       async openDetails(d) {
-        this.details = { id: d.id, label: d.label, items: [], loading: true, error: '' };
+        this.details = {
+          id: d.id,
+          label: d.label,
+          items: [],
+          loading: true,
+          error: '',
+          history: [],
+          historyLoading: true,
+        };
         this.openDialog('detailsDialog', 'details-close');
-        await this.loadCommands();
+        clearInterval(historyPoll);
+        historyPoll = setInterval(() => this.loadHistory(), HISTORY_POLL_MS);
+        await Promise.all([this.loadCommands(), this.loadHistory()]);
       },
+
+      forgetDetails() {
+        this.details = null;
+        clearInterval(historyPoll);
+        clearTimeout(historySettle);
+      },
+
+      /** The last entries of the audit log about the device whose details are open. */
+      async loadHistory() {
+        const details = this.details;
+        if (!details) return;
+        try {
+          const q = new URLSearchParams({ device_id: String(details.id), limit: String(HISTORY_SIZE) });
+          const res = /** @type {{ items: AuditEvent[] }} */ (await api('GET', `${auditUrl}?${q}`));
+          if (this.details?.id === details.id) details.history = res.items;
+        } catch (err) {
+          details.error = errorText(err);
+        } finally {
+          details.historyLoading = false;
+        }
+      },
+
+      /** An event about a device: if its details are open, its history is read again a moment later. @param {number} id */
+      historyEvent(id) {
+        if (this.details?.id !== id) return;
+        clearTimeout(historySettle);
+        historySettle = setTimeout(() => this.loadHistory(), HISTORY_SETTLE_MS);
+      },
+
+      /** The activity page, filtered on one device. @param {number} id */
+      activityUrl(id) {
+        return `${activityPage}?device=${id}`;
+      },
+
+      actionText,
+      actorText,
+      detailsText,
 
       async loadCommands() {
         const details = this.details;

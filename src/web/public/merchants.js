@@ -4,57 +4,13 @@
  * stores and users with a form to add each (/admin/merchants/{id}). Validation errors of the API are shown per field.
  */
 /** @import { Merchant, MerchantList, Store, StoreList, User, UserList } from '../../wire' */
-import { api, errorText, fieldErrors, focusById, t } from './core.js';
+import { api, errorText, focusById, t } from './core.js';
+import { form, invalid, send } from './forms.js';
 
 const ADMIN = '/api/v1/admin/merchants';
 
 /** The merchant id of the page's URL (`/admin/merchants/{id}`). */
 const merchantIdOfPage = () => Number(/^\/admin\/merchants\/(\d+)/.exec(location.pathname)?.[1]);
-
-/** A form's state: its values, the API's message per field, a message for the whole form, busy while sending. */
-/**
- * @template {Record<string, unknown>} V
- * @param {V} values
- */
-const form = (values) => ({
-  values,
-  /** @type {Record<string, string>} */
-  errors: {},
-  error: '',
-  busy: false,
-});
-
-/**
- * Sends a form: on a validation error, the API's per-field messages go next to the inputs and the first bad input
- * gets the focus; any other error is shown for the whole form.
- * @template T
- * @param {{ errors: Record<string, string>, error: string, busy: boolean }} f
- * @param {() => Promise<T>} call
- * @param {Record<string, string>} inputIds API field name → id of its input, in the order of the form
- * @returns {Promise<T | undefined>}
- */
-async function send(f, call, inputIds) {
-  f.errors = {};
-  f.error = '';
-  f.busy = true;
-  try {
-    return await call();
-  } catch (err) {
-    const fields = fieldErrors(err);
-    const known = Object.keys(inputIds).filter((name) => fields[name]);
-    f.errors = fields;
-    // A field the form has no input for (or no field at all): the message goes to the whole form.
-    if (!known.length || Object.keys(fields).some((name) => !(name in inputIds))) f.error = errorText(err);
-    const first = known[0];
-    if (first) focusById(inputIds[first]);
-    return undefined;
-  } finally {
-    f.busy = false;
-  }
-}
-
-/** `aria-invalid` of an input from its form's errors. @param {{ errors: Record<string, string> }} f @param {string} name */
-const invalid = (f, name) => (f.errors[name] ? 'true' : 'false');
 
 document.addEventListener('alpine:init', () => {
   Alpine.data('merchantPicker', () => ({
