@@ -20,7 +20,13 @@ describe('cluster: webhooks from two nodes, each event delivered once (runs only
       .send({ url: `${receiver.url}/hook`, events: ['*'] })
       .expect(201);
     await setup.close();
-    const env = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_MS: '50', PAIRINGS_PER_MINUTE: '1000' };
+    const env = {
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_POLL_MS: '50',
+      PAIRINGS_PER_MINUTE: '1000',
+      PRESENCE_TTL_MS: '3000',
+      LAST_SEEN_FLUSH_MS: '200',
+    };
     nodes = await Promise.all(['a', 'b'].map((name) => startNode(name, env)));
   });
   afterEach(function () {
@@ -54,5 +60,26 @@ describe('cluster: webhooks from two nodes, each event delivered once (runs only
     } finally {
       tablet.close();
     }
+  });
+
+  it('a tablet on a node that is killed (-9) goes offline (node_lost) and gets one offline alert, from the other node', async () => {
+    await nodes[0].http
+      .put('/api/v1/merchants/loyalty/alerts')
+      .set(bearer(tenant.merchantToken))
+      .send({ offline_after_s: 10 })
+      .expect(200);
+    const { id, token } = await pairDevice(nodes[0], tenant, 0, 'On the doomed node');
+    const tablet = deviceSocket(nodes[1].url, token);
+    await tablet.session();
+    await sleep(500); // its last_seen written by B
+    killHard(nodes[1]);
+    const end = Date.now() + 40_000;
+    const alerts = () => receiver.of('device.offline_alert').filter((r) => r.json.data.device.id === id);
+    while (alerts().length === 0 && Date.now() < end) await sleep(100);
+    await sleep(6000); // the next check ticks (every 5 s) would raise a second one by now
+    expect(alerts()).to.have.length(1);
+    const offline = receiver.of('device.offline').find((r) => r.json.data.device.id === id);
+    expect(offline?.json.data.reason).to.equal('node_lost');
+    tablet.close();
   });
 });
