@@ -20,6 +20,8 @@ export const GIVE_UP_MS = 3 * 86_400_000;
 const LEASE_MS = DNS_TIMEOUT_MS + DELIVERY_TIMEOUT_MS + 5_000;
 /** Attempts in flight per node. */
 const CONCURRENCY = 32;
+/** Free slots that make the dispatcher claim again before its next poll. */
+const REFILL = 8;
 
 export function retryDelay(attempts: number, random = Math.random()): number {
   const base = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1] ?? RETRY_DELAYS_MS[0];
@@ -113,7 +115,8 @@ export class WebhookDispatcher {
           .catch((err) => this.logger.error({ err, delivery: d.id }, 'webhook attempt failed to record'))
           .finally(() => {
             this.inFlight--;
-            if (this.inFlight === CONCURRENCY - 1) this.kick(); // room again: more may be due
+            // Room again: more may be due. Refilled a batch at a time (a claim per freed slot would be one row each).
+            if (this.inFlight === 0 || CONCURRENCY - this.inFlight === REFILL) this.kick();
           });
       }
     }

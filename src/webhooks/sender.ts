@@ -3,6 +3,16 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { ResolvedTarget } from './guard';
 
+/**
+ * Connections are kept and reused (per host and port): a new one is always made to the address the guard checked for
+ * this attempt (`lookup`), and a kept one goes to an address checked when it was made, so reuse cannot reach an
+ * address that was never checked.
+ */
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, maxSockets: 16, timeout: 30_000 }),
+  'https:': new https.Agent({ keepAlive: true, maxSockets: 16, timeout: 30_000 }),
+};
+
 /** A delivery succeeds with a 2xx within this long (§13). */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 /** What is kept of a response body. */
@@ -33,11 +43,12 @@ export function post(target: ResolvedTarget, headers: Record<string, string>, bo
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise((resolve) => {
     let settled = false;
-    const done = (a: Omit<Attempt, 'ms'>) => {
+    /** `keep`: the answer was read to its end, so the connection may serve the next delivery. */
+    const done = (a: Omit<Attempt, 'ms'>, keep = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      req.destroy();
+      if (!keep) req.destroy();
       resolve({ ...a, ms: Math.round(performance.now() - started) });
     };
     const req = transport.request(
@@ -45,7 +56,7 @@ export function post(target: ResolvedTarget, headers: Record<string, string>, bo
       {
         method: 'POST',
         lookup: pinned,
-        agent: false,
+        agent: agents[url.protocol as keyof typeof agents],
         headers: {
           ...headers,
           'content-type': 'application/json',
@@ -57,19 +68,22 @@ export function post(target: ResolvedTarget, headers: Record<string, string>, bo
         const status = res.statusCode ?? 0;
         const chunks: Buffer[] = [];
         let size = 0;
-        const finish = () =>
-          done({
-            status,
-            ok: status >= 200 && status < 300,
-            excerpt: Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8'),
-          });
+        const finish = (keep: boolean) =>
+          done(
+            {
+              status,
+              ok: status >= 200 && status < 300,
+              excerpt: Buffer.concat(chunks).subarray(0, EXCERPT_BYTES).toString('utf8'),
+            },
+            keep && status >= 200 && status < 300,
+          );
         res.on('data', (c: Buffer) => {
           chunks.push(c);
           size += c.length;
-          if (size >= EXCERPT_BYTES) finish();
+          if (size >= EXCERPT_BYTES) finish(false); // the rest is not read: that connection is not kept
         });
-        res.on('end', finish);
-        res.on('error', finish);
+        res.on('end', () => finish(true));
+        res.on('error', () => finish(false));
       },
     );
     const timer = setTimeout(
