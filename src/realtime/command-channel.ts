@@ -10,6 +10,8 @@ import { socketError } from './handshake';
 
 /** How long a tablet has to acknowledge receipt of a command before it stays `sent` (redelivered on reconnect). */
 const ACK_TIMEOUT_MS = 10_000;
+/** How long an announced command is remembered: longer than a handshake can take (its deadline). */
+const ANNOUNCED_MEMORY_MS = 60_000;
 
 /**
  * Commands on `/devices` (§9): `command` with an acknowledgement (→ `delivered`), `command:result` (→ `succeeded` or
@@ -23,7 +25,7 @@ export class CommandChannel {
     private readonly logger: Logger,
     private readonly cluster: boolean,
   ) {
-    nsp.on('command', (id) => void this.deliverHere(id));
+    nsp.on('command', (id, deviceId) => void this.deliverHere(id, deviceId));
     this.onResult = async function (this: DeviceSocket, payload: unknown, ack: (answer: CommandResultAck) => void) {
       if (typeof ack !== 'function') return;
       try {
@@ -39,10 +41,28 @@ export class CommandChannel {
 
   private readonly onResult: (this: DeviceSocket, payload: unknown, ack: (answer: CommandResultAck) => void) => void;
 
+  /**
+   * Devices with a command announced since (ms): a socket whose token check began before may have been told "no
+   * command waits" and not yet be counted (so `sendToLocalSockets` skipped it); it reads its commands after all.
+   */
+  private readonly announced = new Map<number, number>();
+
   /** A new command: to this node's sockets of the device, and through the adapter to the other nodes'. */
   deliver(command: DeviceCommand): void {
+    this.remember(command.deviceId);
     this.sendToLocalSockets(command);
-    if (this.cluster) this.nsp.serverSideEmit('command', command.id);
+    if (this.cluster) this.nsp.serverSideEmit('command', command.id, command.deviceId);
+  }
+
+  /** Whether a command for the device was announced on this node at or after `since` (ms). */
+  announcedSince(deviceId: number, since: number): boolean {
+    return (this.announced.get(deviceId) ?? 0) >= since;
+  }
+
+  private remember(deviceId: number): void {
+    const now = Date.now();
+    for (const [id, at] of this.announced) if (now - at > ANNOUNCED_MEMORY_MS) this.announced.delete(id);
+    this.announced.set(deviceId, now);
   }
 
   /** After `session`: the device's unfinished commands without a result, oldest first. */
@@ -55,7 +75,10 @@ export class CommandChannel {
     socket.on('command:result', this.onResult);
   }
 
-  private async deliverHere(commandId: number): Promise<void> {
+  /** Another node stored a command: read it only when a socket of its device is here. */
+  private async deliverHere(commandId: number, deviceId: number): Promise<void> {
+    this.remember(deviceId);
+    if (!this.nsp.adapter.rooms.get(`device:${deviceId}`)?.size) return;
     const command = await this.commands.byId(commandId).catch(() => null);
     if (command) this.sendToLocalSockets(command);
   }

@@ -48,7 +48,7 @@ type Drop = { deviceId: number; jti?: string; reason: RevokedPayload['reason']; 
 export interface DevicesInterServerEvents {
   drop: (drop: Drop) => void;
   /** A command was stored: the node holding the device's socket delivers it. */
-  command: (commandId: number) => void;
+  command: (commandId: number, deviceId: number) => void;
 }
 
 export type DevicesNamespace = Namespace<
@@ -196,7 +196,9 @@ export function devicesNamespace(
     );
     if (cameOnline) feed.emit('device:online', [{ device: row, storeCode: data.storeCode, online: true }]);
     services.events.emit('device.connected', { device, ip: data.ip });
-    if (data.pendingCommands) await commandChannel.deliverPending(socket);
+    // Commands waited at the token check, or one was stored since (before this socket counted, it was skipped).
+    if (data.pendingCommands || commandChannel.announcedSince(device.id, data.checkedAt))
+      await commandChannel.deliverPending(socket);
   }
 
   function onDisconnect(this: DeviceSocket, why: string): void {

@@ -183,6 +183,25 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
     expect(fresh.socket.connected).to.equal(true);
   });
 
+  it('a command stored after the token check read "none waiting", before the socket counted, is still delivered', async () => {
+    const { id, token } = await pairDevice(t, tenant);
+    const hold = holdTokenChecks();
+    try {
+      const tablet = track(deviceSocket(t.url, token));
+      await hold.read;
+      const created = await t.http
+        .post(`/api/v1/merchants/loyalty/devices/${id}/commands`)
+        .set(bearer(tenant.merchantToken))
+        .send({ type: 'ping' })
+        .expect(201);
+      hold.release();
+      await tablet.session();
+      expect((await tablet.next('command')).payload.id).to.equal(created.body.command.id);
+    } finally {
+      hold.restore();
+    }
+  });
+
   it('a device with two sockets stays online until the last one closes; a clean close shows offline within a second', async () => {
     const { id, token } = await pairDevice(t, tenant);
     const dash = track(dashboardSocket(t.url, tenant.merchantToken));
