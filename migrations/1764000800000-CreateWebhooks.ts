@@ -57,6 +57,7 @@ export class CreateWebhooks1764000800000 implements MigrationInterface {
           text('status', 12),
           int('attempts'),
           date('next_attempt_at'),
+          date('claimed_until', true),
           date('last_attempt_at', true),
           int('response_status', true),
           int('response_ms', true),

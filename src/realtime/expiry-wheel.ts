@@ -55,6 +55,11 @@ export class ExpiryWheel<T> {
     }
     for (const member of due) this.members.delete(member);
     if (earliest < Number.POSITIVE_INFINITY) this.arm(earliest);
-    for (const member of due) this.expire(member);
+    for (const member of due)
+      try {
+        this.expire(member);
+      } catch {
+        // one member's failure must not keep the others connected past their instant
+      }
   }
 }

@@ -7,12 +7,9 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { WebhookDelivery, WebhookEndpoint, WebhookEvent } from './entities';
 import { DNS_TIMEOUT_MS, resolveTarget } from './guard';
+import { GIVE_UP_MS, holdDeliveries, retryDelay } from './deliveries';
 import { type Attempt, DELIVERY_TIMEOUT_MS, post } from './sender';
 
-/** Pauses after the 1st, 2nd… failed attempt (§13), then every 12 h; each with ±20 % jitter. */
-const RETRY_DELAYS_MS = [5_000, 30_000, 120_000, 600_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000];
-/** Past this age an event is given up (`failed`); an endpoint failing that long is disabled. */
-export const GIVE_UP_MS = 3 * 86_400_000;
 /**
  * A claimed delivery is not claimed again for this long: a node that died mid-attempt delays it, never loses it.
  * Longer than an attempt can take (the name's lookup, DNS_TIMEOUT_MS, then the POST, DELIVERY_TIMEOUT_MS).
@@ -22,11 +19,6 @@ const LEASE_MS = DNS_TIMEOUT_MS + DELIVERY_TIMEOUT_MS + 5_000;
 const CONCURRENCY = 32;
 /** Free slots that make the dispatcher claim again before its next poll. */
 const REFILL = 8;
-
-export function retryDelay(attempts: number, random = Math.random()): number {
-  const base = RETRY_DELAYS_MS[Math.min(attempts, RETRY_DELAYS_MS.length) - 1] ?? RETRY_DELAYS_MS[0];
-  return Math.round(base * (0.8 + 0.4 * random));
-}
 
 /** `v1,<base64>` per active secret, space-separated (both during a rotation's 24 h). */
 export function signatures(endpoint: WebhookEndpoint, id: string, at: Date, body: string, now = Date.now()): string {
@@ -93,8 +85,10 @@ export class WebhookDispatcher {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.polling;
-    while (this.inFlight) await new Promise((r) => setTimeout(r, 50));
+    await Promise.race([this.polling, new Promise((r) => setTimeout(r, LEASE_MS).unref())]);
+    // Bounded: an attempt not recorded by then is attempted again once its lease runs out (by any node).
+    const end = Date.now() + LEASE_MS;
+    while (this.inFlight && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   }
 
   private async poll(): Promise<void> {
@@ -143,12 +137,14 @@ export class WebhookDispatcher {
         if (isMysql(this.db)) qb.setLock('pessimistic_write').setOnLocked('skip_locked');
         const due = await qb.getMany();
         if (!due.length) return [];
+        const until = new Date(now.getTime() + LEASE_MS);
         await m
-          .getRepository(WebhookDelivery)
-          .update(
-            { id: In(due.map((d) => d.id)) },
-            { nextAttemptAt: new Date(now.getTime() + LEASE_MS), lastAttemptAt: now },
-          );
+          .createQueryBuilder()
+          .update(WebhookDelivery)
+          .set({ nextAttemptAt: until, claimedUntil: until, lastAttemptAt: now, attempts: () => 'attempts + 1' })
+          .where({ id: In(due.map((d) => d.id)) })
+          .execute();
+        for (const d of due) d.attempts++;
         return due;
       },
       'READ COMMITTED',
@@ -178,11 +174,11 @@ export class WebhookDispatcher {
 
   private async record(d: WebhookDelivery, event: WebhookEvent, endpoint: WebhookEndpoint, r: Attempt): Promise<void> {
     const now = new Date();
-    const attempts = d.attempts + 1;
+    const { attempts } = d; // this claim's, counted when it was claimed
     const next = new Date(now.getTime() + retryDelay(attempts));
     const givenUp = !r.ok && next.getTime() - event.createdAt.getTime() > GIVE_UP_MS;
     const outcome = {
-      attempts,
+      claimedUntil: null,
       status: r.ok ? ('succeeded' as const) : givenUp ? ('failed' as const) : ('pending' as const),
       nextAttemptAt: r.ok || givenUp ? now : next,
       lastAttemptAt: now,
@@ -191,7 +187,9 @@ export class WebhookDispatcher {
       responseExcerpt: r.excerpt.slice(0, 1024),
     };
     const repo = this.db.getRepository(WebhookDelivery);
-    await repo.update({ id: d.id, status: 'pending' }, outcome);
+    // Only this claim's outcome: a later claim (after its lease ran out) has counted another attempt.
+    const res = await repo.update({ id: d.id, status: 'pending', attempts }, outcome);
+    if (!res.affected) return;
     const endpoints = this.db.getRepository(WebhookEndpoint);
     if (r.ok) {
       await endpoints.update({ id: endpoint.id, failingSince: Not(IsNull()) }, { failingSince: null });
@@ -212,6 +210,7 @@ export class WebhookDispatcher {
         );
       if (!res.affected) return;
       const endpoint = await m.getRepository(WebhookEndpoint).findOneByOrFail({ id: endpointId });
+      await holdDeliveries(m, endpointId);
       await this.events.record(m, 'webhook.disabled', { endpoint, actor: SYSTEM_ACTOR, reason: 'failing' });
     });
   }

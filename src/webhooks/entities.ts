@@ -51,7 +51,10 @@ export class WebhookEvent {
   @DateColumn({ name: 'created_at' }) createdAt: Date;
 }
 
-/** One event for one endpoint; `next_attempt_at` is also the lease of the node attempting it. */
+/**
+ * One event for one endpoint. A node attempting it holds it until `claimed_until` (its lease; `next_attempt_at`
+ * moves past it too), and `attempts` counts the claims: the outcome is written only by the claim it belongs to.
+ */
 @Entity('webhook_deliveries')
 export class WebhookDelivery {
   @IdColumn() id: number;
@@ -62,6 +65,7 @@ export class WebhookDelivery {
   @TextColumn(12) status: DeliveryStatus;
   @IntColumn() attempts: number;
   @DateColumn({ name: 'next_attempt_at' }) nextAttemptAt: Date;
+  @DateColumn({ name: 'claimed_until', nullable: true }) claimedUntil: Date | null;
   @DateColumn({ name: 'last_attempt_at', nullable: true }) lastAttemptAt: Date | null;
   @IntColumn({ name: 'response_status', nullable: true }) responseStatus: number | null;
   @IntColumn({ name: 'response_ms', nullable: true }) responseMs: number | null;

@@ -116,6 +116,7 @@ export class WebhookOutbox {
             status: 'pending',
             attempts: 0,
             nextAttemptAt: createdAt,
+            claimedUntil: null,
             lastAttemptAt: null,
             responseStatus: null,
             responseMs: null,

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { type DataSource, In, LessThan } from 'typeorm';
+import { type DataSource, In, IsNull, LessThan, LessThanOrEqual } from 'typeorm';
 import type { Actor } from '../auth/actor';
 import { transaction } from '../db/transaction';
 import { conflict, notFound, validationError } from '../errors';
 import type { EventBus } from '../events';
 import { type DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent } from './entities';
+import { holdDeliveries, resumeDeliveries } from './deliveries';
 import { resolveTarget } from './guard';
 import type { WebhookOutbox } from './outbox';
 import type { CreateWebhook, UpdateWebhook } from './schemas';
@@ -47,17 +48,20 @@ export class WebhookService {
     return endpoint;
   }
 
+  // Refusals (404, 409) are decided before a transaction or thrown after it: on SQLite a transaction rolled back
+  // on the shared connection would take other writes made meanwhile with it.
+
   async create(
     merchantId: number,
     actor: Actor,
     body: CreateWebhook,
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
     await this.checkUrl(body.url);
+    if ((await this.repo.countBy({ merchantId })) >= MAX_ENDPOINTS) throw conflict('too_many_webhooks');
     const secret = newSecret();
     const now = new Date();
     const endpoint = await transaction(this.db, async (m) => {
       const repo = m.getRepository(WebhookEndpoint);
-      if ((await repo.countBy({ merchantId })) >= MAX_ENDPOINTS) throw conflict('too_many_webhooks');
       const row = repo.create({
         merchantId,
         url: body.url,
@@ -81,74 +85,74 @@ export class WebhookService {
 
   async update(merchantId: number, id: number, actor: Actor, body: UpdateWebhook): Promise<WebhookEndpoint> {
     if (body.url !== undefined) await this.checkUrl(body.url);
-    const enabledAgain = await transaction(this.db, async (m) => {
-      const repo = m.getRepository(WebhookEndpoint);
-      const endpoint = await repo.findOneBy({ id, merchantId });
-      if (!endpoint) throw notFound();
-      const changes: Partial<WebhookEndpoint> = {};
-      if (body.url !== undefined && body.url !== endpoint.url) changes.url = body.url;
-      if (body.events !== undefined && JSON.stringify(body.events) !== JSON.stringify(endpoint.events))
-        changes.events = body.events;
-      if (body.description !== undefined && (body.description || null) !== endpoint.description)
-        changes.description = body.description || null;
-      if (body.enabled !== undefined && body.enabled !== endpoint.enabled)
-        Object.assign(changes, { enabled: body.enabled, disabledReason: body.enabled ? null : 'disabled_by_user' });
-      if (changes.enabled) changes.failingSince = null; // a fresh start: 3 more days before it is disabled again
-      const changed = Object.keys(changes).filter((k) => k !== 'failingSince' && k !== 'disabledReason');
-      if (!changed.length) return false;
-      await repo.update({ id }, { ...changes, updatedAt: new Date() });
-      Object.assign(endpoint, changes);
-      await this.events.record(m, 'webhook.updated', { endpoint, actor, changed });
-      // Deliveries that waited while it was off are due now.
-      if (changes.enabled)
-        await m
-          .getRepository(WebhookDelivery)
-          .update({ endpointId: id, status: 'pending' }, { nextAttemptAt: new Date() });
-      return Boolean(changes.enabled);
+    const endpoint = await this.get(merchantId, id);
+    const changes: Partial<WebhookEndpoint> = {};
+    if (body.url !== undefined && body.url !== endpoint.url) changes.url = body.url;
+    if (body.events !== undefined && JSON.stringify(body.events) !== JSON.stringify(endpoint.events))
+      changes.events = body.events;
+    if (body.description !== undefined && (body.description || null) !== endpoint.description)
+      changes.description = body.description || null;
+    if (body.enabled !== undefined && body.enabled !== endpoint.enabled)
+      Object.assign(changes, { enabled: body.enabled, disabledReason: body.enabled ? null : 'disabled_by_user' });
+    if (changes.enabled) changes.failingSince = null; // a fresh start: 3 more days before it is disabled again
+    const changed = Object.keys(changes).filter((k) => k !== 'failingSince' && k !== 'disabledReason');
+    if (!changed.length) return endpoint;
+    const updated = await transaction(this.db, async (m) => {
+      const res = await m
+        .getRepository(WebhookEndpoint)
+        .update({ id, merchantId }, { ...changes, updatedAt: new Date() });
+      if (!res.affected) return false;
+      await this.events.record(m, 'webhook.updated', { endpoint: { ...endpoint, ...changes }, actor, changed });
+      if (changes.enabled === true) await resumeDeliveries(m, id);
+      if (changes.enabled === false) await holdDeliveries(m, id);
+      return true;
     });
-    if (enabledAgain) this.onDue();
+    if (!updated) throw notFound();
+    if (changes.enabled) this.onDue();
     return this.get(merchantId, id);
   }
 
   async remove(merchantId: number, id: number, actor: Actor): Promise<void> {
+    const endpoint = await this.get(merchantId, id);
     await transaction(this.db, async (m) => {
-      const endpoint = await m.getRepository(WebhookEndpoint).findOneBy({ id, merchantId });
-      if (!endpoint) throw notFound();
       await m.getRepository(WebhookDelivery).delete({ endpointId: id });
-      await m.getRepository(WebhookEndpoint).delete({ id });
-      await this.events.record(m, 'webhook.deleted', { endpoint, actor });
+      const res = await m.getRepository(WebhookEndpoint).delete({ id, merchantId });
+      if (res.affected) await this.events.record(m, 'webhook.deleted', { endpoint, actor });
     });
   }
 
-  /** A new secret; the previous one keeps signing (a second signature) for ROTATION_OVERLAP_MS. */
+  /**
+   * A new secret; the previous one keeps signing (a second signature) for ROTATION_OVERLAP_MS. Two rotations racing:
+   * the one that lost is 409 (its secret was never stored).
+   */
   async rotateSecret(merchantId: number, id: number, actor: Actor): Promise<string> {
+    const endpoint = await this.get(merchantId, id);
     const secret = newSecret();
-    await transaction(this.db, async (m) => {
-      const repo = m.getRepository(WebhookEndpoint);
-      const endpoint = await repo.findOneBy({ id, merchantId });
-      if (!endpoint) throw notFound();
-      const now = new Date();
-      const changes = {
-        secret,
-        previousSecret: endpoint.secret,
-        previousSecretUntil: new Date(now.getTime() + ROTATION_OVERLAP_MS),
-        updatedAt: now,
-      };
-      await repo.update({ id, secret: endpoint.secret }, changes);
+    const now = new Date();
+    const changes = {
+      secret,
+      previousSecret: endpoint.secret,
+      previousSecretUntil: new Date(now.getTime() + ROTATION_OVERLAP_MS),
+      updatedAt: now,
+    };
+    const stored = await transaction(this.db, async (m) => {
+      const res = await m.getRepository(WebhookEndpoint).update({ id, merchantId, secret: endpoint.secret }, changes);
+      if (!res.affected) return false;
       await this.events.record(m, 'webhook.secret_rotated', { endpoint: { ...endpoint, ...changes }, actor });
+      return true;
     });
+    if (!stored) throw conflict('webhook_changed');
     return secret;
   }
 
   /** A `webhook.test` event to this endpoint only. A disabled endpoint is 409 (it would not be sent). */
   async test(merchantId: number, id: number): Promise<WebhookDelivery> {
-    const [delivery] = await transaction(this.db, async (m) => {
-      const endpoint = await m.getRepository(WebhookEndpoint).findOneBy({ id, merchantId });
-      if (!endpoint) throw notFound();
-      if (!endpoint.enabled) throw conflict('webhook_disabled');
-      const data = { webhook: { id: endpoint.id, url: endpoint.url } };
-      return this.outbox.enqueue(m, { merchantId, type: 'webhook.test', data }, endpoint);
-    });
+    const endpoint = await this.get(merchantId, id);
+    if (!endpoint.enabled) throw conflict('webhook_disabled');
+    const data = { webhook: { id: endpoint.id, url: endpoint.url } };
+    const [delivery] = await transaction(this.db, (m) =>
+      this.outbox.enqueue(m, { merchantId, type: 'webhook.test', data }, endpoint),
+    );
     this.onDue();
     return delivery;
   }
@@ -167,18 +171,31 @@ export class WebhookService {
     });
   }
 
-  /** Due now, whatever its status: a failed or even a succeeded delivery is sent again (same `webhook-id`). */
+  /**
+   * Due now, whatever its status: a failed or even a succeeded delivery is sent again (same `webhook-id`). One being
+   * attempted right now (claimed by a node) is left to that attempt and answered as it is.
+   */
   async retry(merchantId: number, id: number, deliveryId: number): Promise<WebhookDelivery> {
     const endpoint = await this.get(merchantId, id);
     if (!endpoint.enabled) throw conflict('webhook_disabled');
     const repo = this.db.getRepository(WebhookDelivery);
+    const now = new Date();
+    const mine = { id: deliveryId, endpointId: id, merchantId };
     const res = await repo.update(
-      { id: deliveryId, endpointId: id, merchantId },
-      { status: 'pending', nextAttemptAt: new Date() },
+      [
+        { ...mine, claimedUntil: IsNull() },
+        { ...mine, claimedUntil: LessThanOrEqual(now) },
+      ],
+      {
+        status: 'pending',
+        nextAttemptAt: now,
+        claimedUntil: null,
+      },
     );
-    if (!res.affected) throw notFound();
-    this.onDue();
-    return repo.findOneByOrFail({ id: deliveryId });
+    const delivery = await repo.findOneBy(mine);
+    if (!delivery) throw notFound();
+    if (res.affected) this.onDue();
+    return delivery;
   }
 
   /**

@@ -189,6 +189,21 @@ describe('webhooks (§13): endpoints, signed deliveries from the outbox, retries
       .expect(404);
   });
 
+  it('a retry asked while the delivery is being attempted does not send it a second time meanwhile', async () => {
+    const { webhook } = await subscribe(['device.paired']);
+    receiver.answer = 'hang';
+    await pairDevice(t, tenant);
+    await receiver.next('device.paired'); // the attempt is in flight, its request held by the receiver
+    const [d] = await deliveries(webhook.id);
+    const res = await t.http
+      .post(`${WEBHOOKS}/${webhook.id}/deliveries/${d.id}/retry`)
+      .set(bearer(tenant.merchantToken))
+      .expect(202);
+    expect(res.body.delivery).to.deep.include({ status: 'pending', attempts: 1 });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(receiver.of('device.paired')).to.have.length(1);
+  });
+
   it('rotation: for 24 h a delivery carries two signatures, each verifying with its secret', async () => {
     const { webhook, secret: old } = await subscribe(['device.paired']);
     const rotated = await t.http
