@@ -368,3 +368,25 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, ste
 
 /** A fixed set of JWT keys (base64url, 32 bytes each) for tests that need to share or rotate keys. */
 export const testKey = (kid: string) => `${kid}:${Buffer.alloc(32, kid).toString('base64url')}`;
+
+/**
+ * Holds every device token check of the hub after its read, until `release()`: the window between the read and the
+ * socket joining its room, where a change made meanwhile is not in the row the check saw. REST calls with a user
+ * token pass. `restore()` puts the real check back.
+ */
+export function holdDeviceTokenChecks(t: Pick<TestHub, 'hub'>) {
+  const tokens = t.hub.ctx.tokens;
+  const original = tokens.principalFromToken.bind(tokens);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let reached!: () => void;
+  const read = new Promise<void>((resolve) => (reached = resolve));
+  tokens.principalFromToken = async (token, opts) => {
+    const principal = await original(token, opts);
+    if (principal.kind !== 'device') return principal;
+    reached();
+    await gate;
+    return principal;
+  };
+  return { read, release, restore: () => (tokens.principalFromToken = original) };
+}

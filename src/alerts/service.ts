@@ -76,7 +76,28 @@ export class AlertService {
   /** A device of this node came online (the row its socket was authenticated with): ends an alerted outage. */
   async cameOnline(device: TerminalDevice, now = new Date()): Promise<void> {
     if (!device.offlineAlertAt) return; // the common case: no alert, no query
-    await this.clear(device, now);
+    await this.backOnline(device.id, device.lastSeenAt, now);
+  }
+
+  /**
+   * Ends the device's alerted outage, once (conditional update), and records `device.back_online` with how long it
+   * lasted (from `offlineSince`, the last_seen the alert was raised on). Also writes last_seen: the database's value
+   * is the outage's start, and a new outage right after must not look long already.
+   */
+  async backOnline(deviceId: number, offlineSince: Date | null, now = new Date()): Promise<void> {
+    const offlineForS = Math.max(0, Math.round((now.getTime() - (offlineSince ?? now).getTime()) / 1000));
+    const device = await transaction(this.db, async (m) => {
+      const repo = m.getRepository(TerminalDevice);
+      const res = await repo.update(
+        { id: deviceId, offlineAlertAt: Not(IsNull()) },
+        { offlineAlertAt: null, lastSeenAt: now },
+      );
+      if (!res.affected) return null;
+      const row = await repo.findOneByOrFail({ id: deviceId });
+      await this.events.record(m, 'device.back_online', { device: row, offlineForS, actor: SYSTEM_ACTOR });
+      return row;
+    });
+    if (device) this.events.emit('device.back_online', { device, offlineForS });
   }
 
   private async raise(device: TerminalDevice, now: Date): Promise<boolean> {
@@ -99,25 +120,9 @@ export class AlertService {
     if (!raised) return false;
     this.events.emit('device.offline_alert', { device: { ...device, offlineAlertAt: now }, offlineSince });
     // It came back between the presence read and the update: its online transition saw no alert, so end it here.
+    // (One that comes back later still, before its node hears of the alert, is ended there: see realtime/devices.)
     if ((await this.presence.onlineDeviceIds([device.id])).has(device.id))
-      await this.clear({ ...device, offlineAlertAt: now }, new Date());
+      await this.backOnline(device.id, device.lastSeenAt);
     return true;
-  }
-
-  private async clear(device: TerminalDevice, now: Date): Promise<void> {
-    const offlineForS = Math.max(0, Math.round((now.getTime() - (device.lastSeenAt ?? now).getTime()) / 1000));
-    const cleared = await transaction(this.db, async (m) => {
-      const res = await m
-        .getRepository(TerminalDevice)
-        .update({ id: device.id, offlineAlertAt: Not(IsNull()) }, { offlineAlertAt: null });
-      if (!res.affected) return false;
-      await this.events.record(m, 'device.back_online', {
-        device: { ...device, offlineAlertAt: null },
-        offlineForS,
-        actor: SYSTEM_ACTOR,
-      });
-      return true;
-    });
-    if (cleared) this.events.emit('device.back_online', { device: { ...device, offlineAlertAt: null }, offlineForS });
   }
 }

@@ -49,6 +49,8 @@ export interface DevicesInterServerEvents {
   drop: (drop: Drop) => void;
   /** A command was stored: the node holding the device's socket delivers it. */
   command: (commandId: number, deviceId: number) => void;
+  /** An offline alert was raised for the device (its outage began at `offlineSince`, ISO). */
+  alerted: (deviceId: number, offlineSince: string | null) => void;
 }
 
 export type DevicesNamespace = Namespace<
@@ -71,6 +73,11 @@ export interface DevicesChannel {
   sendExpiring(device: TerminalDevice): void;
   /** Delivers a new command to the device's sockets, on every node. */
   deliver(command: DeviceCommand): void;
+  /**
+   * An offline alert was raised: every node ends it at once if the device is connected there (it came back while
+   * the alert was being raised), or when a socket whose token check began before the alert is announced.
+   */
+  alerted(device: Pick<TerminalDevice, 'id' | 'lastSeenAt'>): void;
   /** Resolves when every queued presence transition is done. */
   idle(): Promise<unknown>;
 }
@@ -92,6 +99,8 @@ export function devicesNamespace(
     door: Pick<HandshakeDeps, 'handshakes' | 'guard' | 'timeoutMs'> & { events: EventLimiter };
     cluster: boolean;
     closing: () => boolean;
+    /** Ends an alerted outage (AlertService.backOnline). */
+    backOnline: (deviceId: number, offlineSince: Date | null) => Promise<void>;
   },
 ): DevicesChannel {
   const { config, logger, metrics, tokens } = services;
@@ -159,6 +168,20 @@ export function devicesNamespace(
   // reason, so the node holding the socket can tell dashboards why the device went offline.)
   nsp.on('drop', dropHere);
 
+  // Alerts raised lately (device → when, and since when it was offline), for the sockets being announced.
+  const recentAlerts = new Map<number, { at: number; offlineSince: Date | null }>();
+  const alertedHere = (deviceId: number, offlineSince: string | null) => {
+    const now = Date.now();
+    for (const [id, a] of recentAlerts) if (now - a.at > DROP_MEMORY_MS) recentAlerts.delete(id);
+    const since = offlineSince ? new Date(offlineSince) : null;
+    recentAlerts.set(deviceId, { at: now, offlineSince: since });
+    const here = [...(nsp.adapter.rooms.get(deviceRoom(deviceId)) ?? [])].some(
+      (id) => nsp.sockets.get(id)?.data.counted,
+    );
+    if (here) void deps.backOnline(deviceId, since).catch((err) => logger.warn({ err }, 'back online not recorded'));
+  };
+  nsp.on('alerted', alertedHere);
+
   nsp.on('connection', onConnection);
   function onConnection(socket: DeviceSocket): void {
     if (deps.closing()) return void socket.disconnect(true);
@@ -194,6 +217,10 @@ export function devicesNamespace(
         expiring_soon: isExpiringSoon(row, config.expiryWarningDays),
       }),
     );
+    // An alert raised after this socket's token check read the row: the row does not know it, the memory does.
+    const alert = recentAlerts.get(device.id);
+    if (alert && alert.at >= data.checkedAt && !row.offlineAlertAt)
+      Object.assign(row, { offlineAlertAt: new Date(alert.at), lastSeenAt: alert.offlineSince });
     if (cameOnline) feed.emit('device:online', [{ device: row, storeCode: data.storeCode, online: true }]);
     services.events.emit('device.connected', { device, ip: data.ip });
     // Commands waited at the token check, or one was stored since (before this socket counted, it was skipped).
@@ -241,6 +268,11 @@ export function devicesNamespace(
       nsp.to(deviceRoom(device.id)).emit('expiring', payload);
     },
     deliver: (command) => commandChannel.deliver(command),
+    alerted(device) {
+      const since = device.lastSeenAt?.toISOString() ?? null;
+      alertedHere(device.id, since);
+      if (deps.cluster) nsp.serverSideEmit('alerted', device.id, since);
+    },
     idle: () => queue.idle(),
   };
 }

@@ -96,6 +96,7 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         door,
         cluster: Boolean(redis),
         closing: () => closing,
+        backOnline: (deviceId, offlineSince) => services.alerts.backOnline(deviceId, offlineSince),
       });
       running = { io, lastSeen, feed, devices };
 
@@ -107,7 +108,10 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         };
       on(
         'device.offline_alert',
-        live(({ device, offlineSince }) => feed.offlineAlert(device, offlineSince)),
+        live(async ({ device, offlineSince }) => {
+          devices.alerted(device);
+          await feed.offlineAlert(device, offlineSince);
+        }),
       );
       on(
         'device.paired',

@@ -14,10 +14,11 @@ export interface RedisConnections {
 }
 
 export function openRedis(url: string, logger: Logger): RedisConnections {
-  // A command fails after a few reconnect attempts instead of waiting forever, so start-up and /readyz report it.
-  const cmd = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5000 });
-  const pub = cmd.duplicate({ maxRetriesPerRequest: null });
-  const sub = cmd.duplicate({ maxRetriesPerRequest: null });
+  // A command fails after a few reconnect attempts instead of waiting forever, so start-up and /readyz report it;
+  // one that a hung Redis never answers fails after commandTimeout (presence then answers for this node alone).
+  const cmd = new Redis(url, { maxRetriesPerRequest: 2, connectTimeout: 5000, commandTimeout: 2000 });
+  const pub = cmd.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
+  const sub = cmd.duplicate({ maxRetriesPerRequest: null, commandTimeout: undefined });
   for (const [name, conn] of Object.entries({ cmd, pub, sub })) {
     // ioredis reconnects by itself; log the cause once per error, never the URL (it may carry a password).
     conn.on('error', (err: Error) => logger.warn({ redis: name, err: err.message }, 'redis connection error'));

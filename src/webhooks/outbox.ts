@@ -13,6 +13,9 @@ export interface OutboxEvent {
   at?: Date;
 }
 
+/** An event whose `data` is built only when some endpoint subscribes to it (it may need reads). */
+export type LazyOutboxEvent = Omit<OutboxEvent, 'data'> & { data: () => Promise<Record<string, unknown>> };
+
 /** `evt_` + 22 random base64url characters: the body's `id` and the `webhook-id` header, the same on every retry. */
 export const newEventId = () => `evt_${randomBytes(16).toString('base64url')}`;
 
@@ -45,12 +48,17 @@ export class WebhookOutbox {
     });
   }
 
-  async enqueue(m: EntityManager, event: OutboxEvent, onlyEndpoint?: WebhookEndpoint): Promise<WebhookDelivery[]> {
+  async enqueue(
+    m: EntityManager,
+    event: OutboxEvent | LazyOutboxEvent,
+    onlyEndpoint?: WebhookEndpoint,
+  ): Promise<WebhookDelivery[]> {
     const endpoints = onlyEndpoint
       ? [onlyEndpoint]
       : (await this.endpointsOf(m, [event.merchantId])).filter((e) => subscribed(e, event.type));
     if (!endpoints.length) return [];
-    const rows = await this.insert(m, [{ event, endpoints }]);
+    const data = typeof event.data === 'function' ? await event.data() : event.data;
+    const rows = await this.insert(m, [{ event: { ...event, data }, endpoints }]);
     setImmediate(() => this.onStored()); // runs after the commit in practice; the poll catches it otherwise
     return rows;
   }

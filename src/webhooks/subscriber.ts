@@ -36,7 +36,9 @@ export function webhookSubscriber(
   ) =>
     events.onTransaction(name, async (e, m) => {
       const d = (e as { device: TerminalDevice }).device;
-      await outbox.enqueue(m, { merchantId: d.merchantId, type, data: { device: await device(d, m), ...extra(e) } });
+      // The device's view (a read, and presence) only when an endpoint subscribes.
+      const data = async () => ({ device: await device(d, m), ...extra(e) });
+      await outbox.enqueue(m, { merchantId: d.merchantId, type, data });
     });
   const command = (c: DeviceCommand) => ({
     merchantId: c.merchantId,

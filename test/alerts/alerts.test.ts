@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   bearer,
   deviceRow,
+  holdDeviceTokenChecks,
   makeStaff,
   makeTenant,
   type MadeTenant,
@@ -142,5 +143,30 @@ describe('offline alerts (§13): one per outage, then back online; dashboard, we
       .set(bearer(tenant.merchantToken))
       .expect(200);
     expect(audit.body.items).to.have.length(2);
+  });
+
+  it('an alert raised while the tablet is coming back (its token check read no alert) ends as it connects', async () => {
+    await setThreshold(10).expect(200);
+    const device = await pairDevice(t, tenant, 0, 'Racing back');
+    const first = open(await tabletOnline(t.url, device.token));
+    first.close();
+    await waitFor(async () => (await deviceRow(t, device.id))?.lastSeenAt, 5000);
+    await new Promise((r) => setTimeout(r, FLUSH_MS * 2));
+    const hold = holdDeviceTokenChecks(t);
+    try {
+      const back = open(deviceSocket(t.url, device.token));
+      await hold.read; // the row it read has no alert
+      await checkIn(11);
+      expect((await deviceRow(t, device.id))!.offlineAlertAt).to.be.instanceOf(Date);
+      hold.release();
+      await back.session();
+      await waitFor(async () => (await deviceRow(t, device.id))!.offlineAlertAt === null, 5000);
+      const ended = await waitFor(() =>
+        receiver.of('device.back_online').find((r) => r.json.data.device.id === device.id),
+      );
+      expect(ended!.json.data.device.offline_alert_at).to.equal(null);
+    } finally {
+      hold.restore();
+    }
   });
 });

@@ -3,6 +3,7 @@ import {
   bearer,
   dataDir,
   getDevice,
+  holdDeviceTokenChecks,
   interceptQueries,
   makeTenant,
   pairDevice,
@@ -122,23 +123,7 @@ describe('realtime /devices: handshake, session, revoke, presence', () => {
     expect(renewed.socket.connected).to.equal(true);
   });
 
-  /** Holds every device token check of the hub (sockets; REST with a user token passes), after its read, until `release()`: the window before the join. */
-  const holdTokenChecks = () => {
-    const tokens = t.hub.ctx.tokens;
-    const original = tokens.principalFromToken.bind(tokens);
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let reached!: () => void;
-    const read = new Promise<void>((resolve) => (reached = resolve));
-    tokens.principalFromToken = async (token, opts) => {
-      const principal = await original(token, opts);
-      if (principal.kind !== 'device') return principal; // the REST calls of the test pass
-      reached();
-      await gate;
-      return principal;
-    };
-    return { read, release, restore: () => (tokens.principalFromToken = original) };
-  };
+  const holdTokenChecks = () => holdDeviceTokenChecks(t);
 
   it('a revoke that lands after the token check read its row, before the socket joined its room, still drops it', async () => {
     const { id, token } = await pairDevice(t, tenant);

@@ -23,7 +23,9 @@ describe('webhooks: no SSRF (https and public addresses only, on save and at eve
     const refused: [string, RegExp][] = [
       ['http://8.8.8.8/hook', /https/],
       ['https://127.0.0.1/hook', /public/],
-      ['https://localhost:8443/hook', /public/],
+      ['https://localhost:8443/hook', /does not resolve/], // not looked up in /etc/hosts
+      ['https://[64:ff9b::7f00:1]/hook', /public/], // NAT64 of 127.0.0.1
+      ['https://[fec0::1]/hook', /public/], // site-local
       ['https://10.1.2.3/hook', /public/],
       ['https://192.168.0.10/hook', /public/],
       ['https://169.254.169.254/latest/meta-data', /public/],
@@ -42,6 +44,7 @@ describe('webhooks: no SSRF (https and public addresses only, on save and at eve
     expect((await t.http.get(WEBHOOKS).set(bearer(tenant.merchantToken))).body.items).to.deep.equal([]);
     expect(isPublicAddress('8.8.8.8')).to.equal(true);
     expect(isPublicAddress('2606:4700:4700::1111')).to.equal(true);
+    expect(isPublicAddress('64:ff9b:1::a9fe:a9fe')).to.equal(false);
   });
 
   it('takes a public https address; a PATCH to a private one is refused and changes nothing', async () => {
