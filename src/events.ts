@@ -50,6 +50,8 @@ export interface TransactionalEventMap {
   'device.revoked': { device: TerminalDevice; actor: Actor };
   'device.reissued': { device: TerminalDevice; actor: Actor };
   'device.token_renewed': { device: TerminalDevice; actor: Actor };
+  /** The expiry scan flagged the device (its conditional update): audited and sent to webhooks with it. */
+  'device.expiry_flagged': { device: TerminalDevice };
   'command.created': { command: DeviceCommand; actor: Actor };
   /** A final status: succeeded or failed (the device), expired (the sweeper), canceled (a user, or a revoke). */
   'command.finished': { command: DeviceCommand; actor: Actor };

@@ -19,7 +19,7 @@ const command = (c: DeviceCommand) => ({
 /**
  * What the audit log records, and how: portal and device actions inside their own transaction (`onTransaction`: the
  * entry commits with the change or not at all), socket connects and disconnects into the batch (`buffer`: one
- * multi-row INSERT per flush, whatever the reconnect storm), the expiry flag after its conditional update.
+ * multi-row INSERT per flush, whatever the reconnect storm).
  */
 export function auditSubscriber(events: EventBus, audit: AuditService): void {
   events.onTransaction('device.paired', ({ device: d, actor }, m) =>
@@ -94,8 +94,8 @@ export function auditSubscriber(events: EventBus, audit: AuditService): void {
   events.on('device.disconnected', ({ device: d, ip, reason }) =>
     audit.buffer({ ...device(d), actor: deviceActor(d.id, ip), action: 'device.disconnected', details: { reason } }),
   );
-  events.on('device.expiring', ({ device: d }) =>
-    audit.buffer({
+  events.onTransaction('device.expiry_flagged', ({ device: d }, m) =>
+    audit.record(m, {
       ...device(d),
       actor: SYSTEM_ACTOR,
       action: 'device.expiry_flagged',

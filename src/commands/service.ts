@@ -74,7 +74,8 @@ export class CommandService {
     let command: DeviceCommand;
     try {
       command = await transaction(this.db, async (m) => {
-        const saved = await m.getRepository(DeviceCommand).save(row);
+        // A fresh entity per run: the transaction may run twice (a MySQL deadlock's victim is run again).
+        const saved = await m.getRepository(DeviceCommand).save(m.getRepository(DeviceCommand).create(row));
         await this.events.record(m, 'command.created', { command: saved, actor });
         return saved;
       });

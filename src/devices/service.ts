@@ -285,11 +285,19 @@ export class DeviceService {
         take: CHUNK,
       });
       for (const device of page) {
-        const res = await this.repo.update(
-          { id: device.id, jti: device.jti, revokedAt: IsNull(), expiryWarnedAt: IsNull() },
-          { expiryWarnedAt: now },
-        );
-        if (!res.affected) continue;
+        // The flag and what records it (audit entry, webhook event) commit together.
+        const flaggedNow = await transaction(this.db, async (m) => {
+          const res = await m
+            .getRepository(TerminalDevice)
+            .update(
+              { id: device.id, jti: device.jti, revokedAt: IsNull(), expiryWarnedAt: IsNull() },
+              { expiryWarnedAt: now },
+            );
+          if (res.affected)
+            await this.events.record(m, 'device.expiry_flagged', { device: { ...device, expiryWarnedAt: now } });
+          return Boolean(res.affected);
+        });
+        if (!flaggedNow) continue;
         device.expiryWarnedAt = now;
         flagged.push(device.id);
         this.events.emit('device.expiring', { device });
@@ -312,23 +320,23 @@ export class DeviceService {
     event: 'device.reissued' | 'device.token_renewed',
     actor: Actor,
   ): Promise<void> {
+    // Decided before the transaction, which may run twice (a MySQL deadlock's victim is run again).
+    const where = {
+      id: device.id,
+      merchantId: device.merchantId,
+      jti: device.jti,
+      previousJti: device.previousJti ?? IsNull(),
+      revokedAt: IsNull(),
+    };
+    const replaced = { ...device, ...changes };
     const changed = await transaction(this.db, async (m) => {
-      const res = await m.getRepository(TerminalDevice).update(
-        {
-          id: device.id,
-          merchantId: device.merchantId,
-          jti: device.jti,
-          previousJti: device.previousJti ?? IsNull(),
-          revokedAt: IsNull(),
-        },
-        changes,
-      );
+      const res = await m.getRepository(TerminalDevice).update(where, changes);
       if (!res.affected) return false;
-      Object.assign(device, changes);
-      await this.events.record(m, event, { device, actor });
+      await this.events.record(m, event, { device: replaced, actor });
       return true;
     });
     if (!changed) throw conflict('device_changed');
+    Object.assign(device, changes);
   }
 
   private async find(merchantId: number, deviceId: number): Promise<TerminalDevice> {

@@ -15,8 +15,9 @@ type DeviceEvent = {
 
 /**
  * What becomes a webhook event (§13), and how. Portal and device actions (pairing, rename, revoke, reissue,
- * renewal, a command's creation and end, an offline alert) go into the outbox inside their own transaction.
- * Presence transitions (from the node that announces them), the expiry flag and a command's `sent`/`delivered`
+ * renewal, a command's creation and end, the expiry flag, an offline alert) go into the outbox inside their own
+ * transaction.
+ * Presence transitions (from the node that announces them) and a command's `sent`/`delivered`
  * are batched (`buffer`): no transaction causes them, and a storm of them costs one transaction per chunk.
  */
 export function webhookSubscriber(
@@ -51,6 +52,7 @@ export function webhookSubscriber(
   onDevice('device.token_renewed', 'device.updated');
   onDevice('device.revoked', 'device.revoked');
   onDevice('device.reissued', 'device.reissued');
+  onDevice('device.expiry_flagged', 'device.expiring');
   onDevice('device.offline_alert', 'device.offline_alert', (e) => ({ offline_since: e.offlineSince.toISOString() }));
   onDevice('device.back_online', 'device.back_online', (e) => ({ offline_for_s: e.offlineForS }));
   for (const name of ['command.created', 'command.finished'] as const)
@@ -64,8 +66,5 @@ export function webhookSubscriber(
       type: online ? 'device.online' : 'device.offline',
       data: online ? { device: d } : { device: d, reason },
     }),
-  );
-  events.on('device.expiring', async ({ device: d }) =>
-    outbox.buffer({ merchantId: d.merchantId, type: 'device.expiring', data: { device: await device(d) } }),
   );
 }
