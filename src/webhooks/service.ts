@@ -104,7 +104,11 @@ export class WebhookService {
       if (!res.affected) return false;
       await this.events.record(m, 'webhook.updated', { endpoint: { ...endpoint, ...changes }, actor, changed });
       if (changes.enabled === true) await resumeDeliveries(m, id);
-      if (changes.enabled === false) await holdDeliveries(m, id);
+      if (changes.enabled === false) {
+        await holdDeliveries(m, id);
+        const reason = 'disabled_by_user';
+        await this.events.record(m, 'webhook.disabled', { endpoint: { ...endpoint, ...changes }, actor, reason });
+      }
       return true;
     });
     if (!updated) throw notFound();

@@ -61,6 +61,12 @@ describe('webhooks (§13): endpoints, signed deliveries from the outbox, retries
       enabled: false,
       disabled_reason: 'disabled_by_user',
     });
+    const disabled = await t.http
+      .get('/api/v1/merchants/audit?action=webhook.disabled')
+      .set(bearer(tenant.merchantToken))
+      .expect(200);
+    expect(disabled.body.items[0]).to.deep.include({ details: { reason: 'disabled_by_user' } });
+    expect(disabled.body.items[0].actor.id).to.equal(tenant.merchant.id);
     await t.http.get(`${WEBHOOKS}/${id}`).set(bearer(other.merchantToken)).expect(404);
     await t.http.delete(`${WEBHOOKS}/${id}`).set(bearer(other.merchantToken)).expect(404);
     expect((await t.http.get(WEBHOOKS).set(bearer(other.merchantToken)).expect(200)).body.items).to.deep.equal([]);
