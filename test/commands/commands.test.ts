@@ -141,7 +141,7 @@ describe('device commands: stored, delivered at least once, acknowledged, closed
       .getRepository(DeviceCommand)
       .update({ id: command.id }, { expiresAt: new Date(Date.now() - 1000) });
     expect((await get(device.id, command.id)).status).to.equal('expired');
-    expect(await commandService(t).expireDue()).to.be.at.least(1);
+    await commandService(t).expireDue(); // the suite's own scheduler may have swept it a moment earlier
     expect((await dataSource(t).getRepository(DeviceCommand).findOneByOrFail({ id: command.id })).status).to.equal(
       'expired',
     );
