@@ -5,6 +5,7 @@ import type { CommandService } from '../commands/service';
 import type { DeviceCommand } from '../commands/entities';
 import type { Logger } from '../logger';
 import type { DeviceSocket, DevicesNamespace } from './devices';
+import { RecentlySeen } from './recently-seen';
 import type { CommandResultAck } from './socket-events';
 import { socketError } from './handshake';
 
@@ -45,24 +46,18 @@ export class CommandChannel {
    * Devices with a command announced since (ms): a socket whose token check began before may have been told "no
    * command waits" and not yet be counted (so `sendToLocalSockets` skipped it); it reads its commands after all.
    */
-  private readonly announced = new Map<number, number>();
+  private readonly announced = new RecentlySeen<true>(ANNOUNCED_MEMORY_MS);
 
   /** A new command: to this node's sockets of the device, and through the adapter to the other nodes'. */
   deliver(command: DeviceCommand): void {
-    this.remember(command.deviceId);
+    this.announced.set(command.deviceId, true);
     this.sendToLocalSockets(command);
     if (this.cluster) this.nsp.serverSideEmit('command', command.id, command.deviceId);
   }
 
   /** Whether a command for the device was announced on this node at or after `since` (ms). */
   announcedSince(deviceId: number, since: number): boolean {
-    return (this.announced.get(deviceId) ?? 0) >= since;
-  }
-
-  private remember(deviceId: number): void {
-    const now = Date.now();
-    for (const [id, at] of this.announced) if (now - at > ANNOUNCED_MEMORY_MS) this.announced.delete(id);
-    this.announced.set(deviceId, now);
+    return Boolean(this.announced.since(deviceId, since));
   }
 
   /** After `session`: the device's unfinished commands without a result, oldest first. */
@@ -77,7 +72,7 @@ export class CommandChannel {
 
   /** Another node stored a command: read it only when a socket of its device is here. */
   private async deliverHere(commandId: number, deviceId: number): Promise<void> {
-    this.remember(deviceId);
+    this.announced.set(deviceId, true);
     if (!this.nsp.adapter.rooms.get(`device:${deviceId}`)?.size) return;
     const command = await this.commands.byId(commandId).catch(() => null);
     if (command) this.sendToLocalSockets(command);

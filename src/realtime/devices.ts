@@ -13,6 +13,7 @@ import { KeyedQueue } from './keyed-queue';
 import type { LastSeenBatcher } from './last-seen';
 import type { PresenceRegistry } from './presence-registry';
 import { ExpiryWheel } from './expiry-wheel';
+import { RecentlySeen } from './recently-seen';
 import type { DeviceClientEvents, DeviceServerEvents, OfflineReason, RevokedPayload, StateAck } from './socket-events';
 
 /**
@@ -142,23 +143,16 @@ export function devicesNamespace(
     ),
   );
 
-  // Drops this node heard, kept as long as a handshake can take, for the sockets whose check began before them.
-  const recentDrops = new Map<number, { at: number; drops: Drop[] }>();
-  const DROP_MEMORY_MS = 2 * deps.door.timeoutMs + 1000;
-  const remember = (d: Drop) => {
-    const now = Date.now();
-    for (const [id, r] of recentDrops) if (now - r.at > DROP_MEMORY_MS) recentDrops.delete(id);
-    const seen = recentDrops.get(d.deviceId);
-    recentDrops.set(d.deviceId, { at: now, drops: [...(seen?.drops ?? []), d] });
-  };
+  // What this node heard lately, for the sockets whose token check began before it (see RecentlySeen).
+  const memoryMs = 2 * deps.door.timeoutMs + 1000;
+  const recentDrops = new RecentlySeen<Drop[]>(memoryMs);
+  const recentAlerts = new RecentlySeen<Date | null>(memoryMs); // an alert's outage start
   const applies = (d: Drop, socket: DeviceSocket) => !d.jti || d.jti === socket.data.device.jti;
   /** A drop this socket's token check may not have seen. */
-  const missedDrop = (socket: DeviceSocket) => {
-    const seen = recentDrops.get(socket.data.device.id);
-    return seen && seen.at >= socket.data.checkedAt ? seen.drops.find((d) => applies(d, socket)) : undefined;
-  };
+  const missedDrop = (socket: DeviceSocket) =>
+    recentDrops.since(socket.data.device.id, socket.data.checkedAt)?.value.find((d) => applies(d, socket));
   const dropHere = (d: Drop) => {
-    remember(d);
+    recentDrops.set(d.deviceId, [d], (seen) => [...seen, d]);
     for (const id of nsp.adapter.rooms.get(deviceRoom(d.deviceId)) ?? []) {
       const socket = nsp.sockets.get(id);
       if (socket && applies(d, socket)) revokeSocket(socket, d.reason, d.revokedReason);
@@ -168,13 +162,9 @@ export function devicesNamespace(
   // reason, so the node holding the socket can tell dashboards why the device went offline.)
   nsp.on('drop', dropHere);
 
-  // Alerts raised lately (device → when, and since when it was offline), for the sockets being announced.
-  const recentAlerts = new Map<number, { at: number; offlineSince: Date | null }>();
   const alertedHere = (deviceId: number, offlineSince: string | null) => {
-    const now = Date.now();
-    for (const [id, a] of recentAlerts) if (now - a.at > DROP_MEMORY_MS) recentAlerts.delete(id);
     const since = offlineSince ? new Date(offlineSince) : null;
-    recentAlerts.set(deviceId, { at: now, offlineSince: since });
+    recentAlerts.set(deviceId, since);
     const here = [...(nsp.adapter.rooms.get(deviceRoom(deviceId)) ?? [])].some(
       (id) => nsp.sockets.get(id)?.data.counted,
     );
@@ -218,9 +208,9 @@ export function devicesNamespace(
       }),
     );
     // An alert raised after this socket's token check read the row: the row does not know it, the memory does.
-    const alert = recentAlerts.get(device.id);
-    if (alert && alert.at >= data.checkedAt && !row.offlineAlertAt)
-      Object.assign(row, { offlineAlertAt: new Date(alert.at), lastSeenAt: alert.offlineSince });
+    const alert = recentAlerts.since(device.id, data.checkedAt);
+    if (alert && !row.offlineAlertAt)
+      Object.assign(row, { offlineAlertAt: new Date(alert.at), lastSeenAt: alert.value });
     if (cameOnline) feed.emit('device:online', [{ device: row, storeCode: data.storeCode, online: true }]);
     services.events.emit('device.connected', { device, ip: data.ip });
     // Commands waited at the token check, or one was stored since (before this socket counted, it was skipped).
