@@ -10,7 +10,6 @@ export function alertRoutes({ alerts, policy }: Services, portal: Portal): Route
   const common = {
     ...portalRoute(portal, 'loyalty/alerts', 'alerts'),
     response: alertSettingsSchema,
-    errors: { NOT_FOUND: 'Unknown merchant' },
   } as const;
   return [
     route({

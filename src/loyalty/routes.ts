@@ -190,7 +190,6 @@ export function programRoutes({ loyalty, policy }: Services, portal: Portal): Ro
   const common = {
     ...portalRoute(portal, 'loyalty/program', 'loyalty program'),
     response: programSchema,
-    errors: { NOT_FOUND: 'Unknown merchant' },
   } as const;
   return [
     route({

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { portalRoute } from '../http/portals';
 import { actorOf } from '../auth/actor';
 import type { Services } from '../context';
 import { type Route, route } from '../http/route';
-import { idParam } from '../http/schema-parts';
 import type { Portal } from '../policy';
 import { presentDelivery, presentWebhook } from './presenter';
 import {
@@ -19,22 +19,16 @@ import {
   webhookParams,
 } from './schemas';
 
-const PORTALS = {
-  merchant: { base: '/api/v1/merchants/webhooks', tag: 'webhooks (merchant portal)', who: "The user's own merchant." },
-  admin: {
-    base: '/api/v1/admin/merchants/{merchant_id}/webhooks',
-    tag: 'webhooks (admin on behalf)',
-    who: 'The merchant in the path; the admin is recorded as the actor.',
-  },
-} as const;
-
-const merchantPart = z.object({ merchant_id: idParam.optional() });
 const notFound = { NOT_FOUND: "Unknown webhook (or delivery), or another merchant's" };
 
 /** Webhook endpoints (§13) on both portals: subscribe, change, remove, rotate, test, the delivery log, retry. */
 export function webhookRoutes({ webhooks, policy }: Services, portal: Portal): Route[] {
-  const { base, tag, who } = PORTALS[portal];
-  const common = { tag, auth: 'user', roles: [portal], description: who } as const;
+  const {
+    path: base,
+    params: merchantPart,
+    errors: unknownMerchant,
+    ...common
+  } = portalRoute(portal, 'webhooks', 'webhooks');
   const one = merchantPart.extend(webhookParams.shape);
   const merchantOf = (p: Parameters<typeof policy.portalMerchant>[0], id: number | undefined) =>
     policy.portalMerchant(p, portal, id);
@@ -51,7 +45,7 @@ export function webhookRoutes({ webhooks, policy }: Services, portal: Portal): R
       status: 201,
       response: createdWebhookAnswer,
       noStore: true,
-      errors: { VALIDATION_ERROR: urlRefused, CONFLICT: 'The merchant already has 20 endpoints' },
+      errors: { ...unknownMerchant, VALIDATION_ERROR: urlRefused, CONFLICT: 'The merchant already has 20 endpoints' },
       handler: async ({ principal, params, body, ip }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
         const { endpoint, secret } = await webhooks.create(merchantId, actorOf(principal, ip), body);
@@ -65,6 +59,7 @@ export function webhookRoutes({ webhooks, policy }: Services, portal: Portal): R
       summary: "The merchant's endpoints",
       params: merchantPart,
       response: webhookList,
+      errors: unknownMerchant,
       handler: async ({ principal, params }) => {
         const merchantId = await merchantOf(principal, params.merchant_id);
         return { items: (await webhooks.list(merchantId)).map(presentWebhook) };
