@@ -268,6 +268,25 @@ export async function copySecret(text, fieldId) {
   }
 }
 
+/**
+ * The native `<dialog>`s of a component (each one `x-ref`'d), as methods to spread into it: a dialog opens once
+ * Alpine has rendered what it shows, and the focus then moves to `focusId`.
+ */
+export const dialogMethods = {
+  /** @this {AlpineMagics} @param {string} ref */
+  dialog(ref) {
+    return /** @type {HTMLDialogElement} */ (this.$refs[ref]);
+  },
+
+  /** @this {AlpineMagics & { dialog(ref: string): HTMLDialogElement }} @param {string} ref @param {string} [focusId] */
+  openDialog(ref, focusId) {
+    this.$nextTick(() => {
+      this.dialog(ref).showModal();
+      if (focusId) focusById(focusId);
+    });
+  },
+};
+
 // --- components ----------------------------------------------------------------------------------------------------
 document.addEventListener('alpine:init', () => {
   Alpine.store('i18n', i18nStore);

@@ -9,7 +9,7 @@
 /** @import { AuditEvent } from '../../wire' */
 /** @import { LiveState } from './dashboard.js' */
 import { actionText, actorText, detailsText } from './audit-text.js';
-import { api, copySecret, errorText, fieldErrors, focusById, pageMerchant, session, t } from './core.js';
+import { api, copySecret, dialogMethods, errorText, fieldErrors, focusById, pageMerchant, session, t } from './core.js';
 import { connectDashboard } from './dashboard.js';
 
 /** @typedef {Device['status'] | 'expiring'} Badge */
@@ -264,18 +264,7 @@ document.addEventListener('alpine:init', () => {
       },
 
       // --- dialogs -------------------------------------------------------------------------------------------------
-      /** @param {DialogRef} ref */
-      dialog(ref) {
-        return /** @type {HTMLDialogElement} */ (this.$refs[ref]);
-      },
-
-      /** @param {DialogRef} ref @param {string} [focusId] */
-      openDialog(ref, focusId) {
-        this.$nextTick(() => {
-          this.dialog(ref).showModal();
-          if (focusId) focusById(focusId);
-        });
-      },
+      ...dialogMethods,
 
       /**
        * Closes a dialog and forgets what it showed first. The dialog's `close` event fires later, in a task of its

@@ -7,7 +7,17 @@
  * A log that shows a pending delivery is read again, sooner after a test or retry and less often as it waits.
  */
 /** @import { Delivery, Webhook, WebhookEventType } from '../../wire' */
-import { api, copySecret, errorText, focusById, merchantName, pageMerchant, session, t } from './core.js';
+import {
+  api,
+  copySecret,
+  dialogMethods,
+  errorText,
+  focusById,
+  merchantName,
+  pageMerchant,
+  session,
+  t,
+} from './core.js';
 import { form, invalid, send } from './forms.js';
 
 /** The types an endpoint can subscribe to, in the order of the picker. @type {WebhookEventType[]} */
@@ -187,18 +197,7 @@ document.addEventListener('alpine:init', () => {
       },
 
       // --- dialogs -------------------------------------------------------------------------------------------------
-      /** @param {DialogRef} ref */
-      dialog(ref) {
-        return /** @type {HTMLDialogElement} */ (this.$refs[ref]);
-      },
-
-      /** @param {DialogRef} ref @param {string} [focusId] */
-      openDialog(ref, focusId) {
-        this.$nextTick(() => {
-          this.dialog(ref).showModal();
-          if (focusId) focusById(focusId);
-        });
-      },
+      ...dialogMethods,
 
       /** @param {DialogRef} ref */
       closeDialog(ref) {
