@@ -14,7 +14,7 @@
 /** @import { AuditEvent } from '../../wire' */
 /** @import { LiveState } from './dashboard.js' */
 import { actionText, actorText, AUDIT_ACTIONS, detailsText, targetText } from './audit-text.js';
-import { api, errorText, merchantName, pageMerchant, session } from './core.js';
+import { api, errorText, loadMerchantName, pageMerchant, session } from './core.js';
 import { connectDashboard } from './dashboard.js';
 
 const PAGE_SIZE = 50;
@@ -85,15 +85,7 @@ document.addEventListener('alpine:init', () => {
 
       init() {
         if (!session.token()) return;
-        if (this.merchantId !== null) {
-          merchantName(this.merchantId)
-            .then((name) => {
-              this.merchantName = name;
-            })
-            .catch((err) => {
-              this.error = errorText(err);
-            });
-        }
+        loadMerchantName(this);
         // The device details link here with `?device=` (its id): the log opens filtered on it.
         const preset = new URLSearchParams(location.search).get('device');
         if (preset && /^[1-9]\d{0,15}$/.test(preset)) this.filter.device = preset;

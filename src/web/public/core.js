@@ -245,9 +245,24 @@ export function pageMerchant() {
 }
 
 /** The name of the merchant an admin acts for, for the crumbs. @param {number} merchantId @returns {Promise<string>} */
-export async function merchantName(merchantId) {
+async function merchantName(merchantId) {
   const res = /** @type {{ merchant: { name: string } }} */ (await api('GET', `/api/v1/admin/merchants/${merchantId}`));
   return res.merchant.name;
+}
+
+/**
+ * On an admin's page about one merchant, fills in its name (the crumbs); a failure becomes the page's error.
+ * @param {{ merchantId: number | null, merchantName: string, error: string }} page
+ */
+export function loadMerchantName(page) {
+  if (page.merchantId === null) return;
+  merchantName(page.merchantId)
+    .then((name) => {
+      page.merchantName = name;
+    })
+    .catch((err) => {
+      page.error = errorText(err);
+    });
 }
 
 /**

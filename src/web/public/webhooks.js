@@ -13,7 +13,7 @@ import {
   dialogMethods,
   errorText,
   focusById,
-  merchantName,
+  loadMerchantName,
   pageMerchant,
   session,
   t,
@@ -78,15 +78,7 @@ document.addEventListener('alpine:init', () => {
 
       async init() {
         if (!session.token()) return;
-        if (this.merchantId !== null) {
-          merchantName(this.merchantId)
-            .then((name) => {
-              this.merchantName = name;
-            })
-            .catch((err) => {
-              this.error = errorText(err);
-            });
-        }
+        loadMerchantName(this);
         try {
           const hooks = /** @type {{ items: Webhook[] }} */ (await api('GET', base)).items;
           for (const h of hooks) this.logs[h.id] = emptyLog();
