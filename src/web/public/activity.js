@@ -15,23 +15,16 @@
 /** @import { LiveState } from './dashboard.js' */
 import { actionText, actorText, AUDIT_ACTIONS, detailsText, targetText } from './audit-text.js';
 import { api, errorText, loadMerchantName, pageMerchant, session } from './core.js';
-import { connectDashboard } from './dashboard.js';
+import { connectDashboard, DEVICE_EVENTS } from './dashboard.js';
 
 const PAGE_SIZE = 50;
 const POLL_MS = 10_000;
 /** Events often come in bursts (a revoke, then the offline): one read for the lot. */
 const SETTLE_MS = 400;
 
+/** Every event about a device: each may have written an entry. */
 /** @type {(DashboardDeviceEvent | 'device:offline_alert')[]} */
-const DEVICE_EVENTS = [
-  'device:paired',
-  'device:updated',
-  'device:revoked',
-  'device:online',
-  'device:offline',
-  'device:expiring',
-  'device:offline_alert',
-];
+const LOGGED_EVENTS = [...DEVICE_EVENTS, 'device:offline_alert'];
 
 /** The start of a local calendar day, `days` later, as an ISO instant. @param {string} day @param {number} days */
 const dayStart = (day, days = 0) => {
@@ -214,7 +207,7 @@ document.addEventListener('alpine:init', () => {
           },
         });
         if (!socket) return;
-        for (const name of DEVICE_EVENTS)
+        for (const name of LOGGED_EVENTS)
           socket.on(name, (/** @type {DeviceEventPayload} */ p) => {
             this.deviceSeen(p.device);
             this.scheduleRefresh();

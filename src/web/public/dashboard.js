@@ -4,8 +4,19 @@
  * admin to the merchant it acts for, says whether the feed is live, and asks the page to catch up from REST after a
  * lost connection (events sent while it was away are not replayed). The page adds its own event handlers.
  */
-/** @import { SubscribeAck } from '../../wire' */
+/** @import { DashboardDeviceEvent, SubscribeAck } from '../../wire' */
 import { session, toLogin } from './core.js';
+
+/** The dashboard events that carry a full `{device}`. */
+/** @type {DashboardDeviceEvent[]} */
+export const DEVICE_EVENTS = [
+  'device:paired',
+  'device:updated',
+  'device:revoked',
+  'device:online',
+  'device:offline',
+  'device:expiring',
+];
 
 /** @typedef {'connecting' | 'on' | 'lost' | 'off'} LiveState */
 /**

@@ -10,7 +10,7 @@
 /** @import { LiveState } from './dashboard.js' */
 import { actionText, actorText, detailsText } from './audit-text.js';
 import { api, copySecret, dialogMethods, errorText, fieldErrors, focusById, pageMerchant, session, t } from './core.js';
-import { connectDashboard } from './dashboard.js';
+import { connectDashboard, DEVICE_EVENTS } from './dashboard.js';
 
 /** @typedef {Device['status'] | 'expiring'} Badge */
 /** The one-time secret of a pairing or reissue, while its dialog is open. */
@@ -41,16 +41,6 @@ const newestFirst = (a, b) => {
   const [x, y] = [a.created_at ?? '', b.created_at ?? ''];
   return y < x ? -1 : y > x ? 1 : b.id - a.id;
 };
-
-/** @type {DashboardDeviceEvent[]} */
-const LIVE_EVENTS = [
-  'device:paired',
-  'device:updated',
-  'device:revoked',
-  'device:online',
-  'device:offline',
-  'device:expiring',
-];
 
 const STATUS_ORDER = ['queued', 'sent', 'delivered', 'succeeded', 'failed', 'expired', 'canceled'];
 /** How far a command has gone: final statuses all rank after the unfinished ones. @param {Command} c */
@@ -246,7 +236,7 @@ document.addEventListener('alpine:init', () => {
         });
         socket = s;
         if (!s) return;
-        for (const name of LIVE_EVENTS)
+        for (const name of DEVICE_EVENTS)
           s.on(name, (/** @type {DeviceEventPayload} */ p) => {
             // Back online ends an outage: the server clears its alert (the event may carry the row read before).
             this.upsert(name === 'device:online' ? { ...p.device, offline_alert_at: null } : p.device);
