@@ -125,7 +125,7 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         'device.revoked',
         live(async ({ device }) => {
           devices.revoked(device); // the sockets first; the dashboard event needs reads
-          await feed.send('device:revoked', [device]);
+          await feed.send('device:revoked', [device], { online: false }); // whatever presence has not caught up on
         }),
       );
       on(

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { type DataSource, In, IsNull, LessThanOrEqual, Not } from 'typeorm';
+import { type DataSource, type EntityManager, In, IsNull, LessThanOrEqual, Not } from 'typeorm';
 import { SYSTEM_ACTOR } from '../auth/actor';
 import { isMysql, transaction } from '../db/transaction';
 import type { EventBus } from '../events';
@@ -186,32 +186,38 @@ export class WebhookDispatcher {
       responseMs: r.ms,
       responseExcerpt: r.excerpt.slice(0, 1024),
     };
-    const repo = this.db.getRepository(WebhookDelivery);
     // Only this claim's outcome: a later claim (after its lease ran out) has counted another attempt.
-    const res = await repo.update({ id: d.id, status: 'pending', attempts }, outcome);
-    if (!res.affected) return;
-    const endpoints = this.db.getRepository(WebhookEndpoint);
+    const claimed = { id: d.id, status: 'pending' as const, attempts };
     if (r.ok) {
-      await endpoints.update({ id: endpoint.id, failingSince: Not(IsNull()) }, { failingSince: null });
+      const res = await this.db.getRepository(WebhookDelivery).update(claimed, outcome);
+      if (res.affected)
+        await this.db
+          .getRepository(WebhookEndpoint)
+          .update({ id: endpoint.id, failingSince: Not(IsNull()) }, { failingSince: null });
       return;
     }
-    await endpoints.update({ id: endpoint.id, failingSince: IsNull() }, { failingSince: now });
-    await this.disableIfFailing(endpoint.id, now);
+    // A failure and what it does to the endpoint commit together: whoever reads the delivery as failed reads the
+    // endpoint disabled too.
+    await transaction(this.db, async (m) => {
+      const res = await m.getRepository(WebhookDelivery).update(claimed, outcome);
+      if (!res.affected) return;
+      const endpoints = m.getRepository(WebhookEndpoint);
+      await endpoints.update({ id: endpoint.id, failingSince: IsNull() }, { failingSince: now });
+      await this.disableIfFailing(m, endpoint.id, now);
+    });
   }
 
   /** Every attempt failed for GIVE_UP_MS: the endpoint is disabled (`disabled_reason: failing`), once. */
-  private async disableIfFailing(endpointId: number, now: Date): Promise<void> {
-    await transaction(this.db, async (m) => {
-      const res = await m
-        .getRepository(WebhookEndpoint)
-        .update(
-          { id: endpointId, enabled: true, failingSince: LessThanOrEqual(new Date(now.getTime() - GIVE_UP_MS)) },
-          { enabled: false, disabledReason: 'failing', updatedAt: now },
-        );
-      if (!res.affected) return;
-      const endpoint = await m.getRepository(WebhookEndpoint).findOneByOrFail({ id: endpointId });
-      await holdDeliveries(m, endpointId);
-      await this.events.record(m, 'webhook.disabled', { endpoint, actor: SYSTEM_ACTOR, reason: 'failing' });
-    });
+  private async disableIfFailing(m: EntityManager, endpointId: number, now: Date): Promise<void> {
+    const res = await m
+      .getRepository(WebhookEndpoint)
+      .update(
+        { id: endpointId, enabled: true, failingSince: LessThanOrEqual(new Date(now.getTime() - GIVE_UP_MS)) },
+        { enabled: false, disabledReason: 'failing', updatedAt: now },
+      );
+    if (!res.affected) return;
+    const endpoint = await m.getRepository(WebhookEndpoint).findOneByOrFail({ id: endpointId });
+    await holdDeliveries(m, endpointId);
+    await this.events.record(m, 'webhook.disabled', { endpoint, actor: SYSTEM_ACTOR, reason: 'failing' });
   }
 }
