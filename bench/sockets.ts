@@ -9,7 +9,9 @@
  *        CONCURRENCY (handshakes in flight over all clients, 100), WINDOW_S (idle window for last_seen/CPU, 10),
  *        REVOKES (revokes timed one after another, 5), DEADLINE_S (whole run, 900),
  *        PAIR_API (devices paired through POST …/loyalty/devices, in parallel batches of 20; default 100),
- *        BASELINE_REF (a commit: its hub is run too, from a git worktree, and compared with this one)
+ *        BASELINE_REF (a commit: its hub is run too, from a git worktree, and compared with this one),
+ *        PROFILE_DIR (a folder: CPU profiles of each server while the sockets connect and while they idle, taken
+ *        through the inspector; `npx tsx bench/profile.ts <file>` sums one up)
  *
  * Pairing through the API runs at ~10–20/s on this machine (each pairing signs a token and renders a QR PNG), so
  * beyond PAIR_API the devices are inserted in bulk into the hub's own database (its data-source factory, chunks of
@@ -186,6 +188,8 @@ const DEADLINE_S = env('DEADLINE_S', 900);
 const PAIR_API = env('PAIR_API', 100);
 /** A commit to measure in the same run (a worktree of it, sharing node_modules): the hub before a change. */
 const BASELINE_REF = process.env.BASELINE_REF;
+/** A folder: each server's CPU profile of the handshakes and of the idle window is written there (inspector). */
+const PROFILE_DIR = process.env.PROFILE_DIR;
 
 /**
  * bulkPair with another checkout's code, in a process started in that checkout: tsx compiles its sources (TypeORM's
@@ -251,18 +255,51 @@ async function waitHttp(url: string, child: ChildProcess) {
   }
 }
 
-/** A full GC in the server, through the inspector (HeapProfiler.collectGarbage), twice. */
-async function forceGc(inspectPort: number) {
+/** The server's inspector (servers start with --inspect): one DevTools protocol call at a time. */
+async function inspector(inspectPort: number) {
   const [target] = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as {
     webSocketDebuggerUrl: string;
   }[];
-  const ws = new WebSocket(target.webSocketDebuggerUrl);
+  const ws = new WebSocket(target.webSocketDebuggerUrl, { maxPayload: 1 << 30 });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  for (const id of [1, 2]) {
-    ws.send(JSON.stringify({ id, method: 'HeapProfiler.collectGarbage' }));
-    await new Promise<void>((resolve) => ws.on('message', (d) => JSON.parse(String(d)).id === id && resolve()));
-  }
-  ws.close();
+  let id = 0;
+  return {
+    call: (method: string, params: object = {}) =>
+      new Promise<Record<string, unknown>>((resolve) => {
+        const mine = ++id;
+        const on = (d: WebSocket.RawData) => {
+          const msg = JSON.parse(String(d));
+          if (msg.id !== mine) return;
+          ws.off('message', on);
+          resolve(msg.result);
+        };
+        ws.on('message', on);
+        ws.send(JSON.stringify({ id: mine, method, params }));
+      }),
+    close: () => ws.close(),
+  };
+}
+
+/** A full GC in the server (HeapProfiler.collectGarbage), twice. */
+async function forceGc(inspectPort: number) {
+  const i = await inspector(inspectPort);
+  for (const _ of [1, 2]) await i.call('HeapProfiler.collectGarbage');
+  i.close();
+}
+
+/** With PROFILE_DIR: profiles the server from now until the returned function is called, into `<name>.cpuprofile`. */
+async function profile(inspectPort: number, name: string): Promise<() => Promise<void>> {
+  if (!PROFILE_DIR) return async () => {};
+  const i = await inspector(inspectPort);
+  await i.call('Profiler.enable');
+  await i.call('Profiler.setSamplingInterval', { interval: 200 });
+  await i.call('Profiler.start');
+  return async () => {
+    const { profile: p } = await i.call('Profiler.stop');
+    fs.mkdirSync(PROFILE_DIR, { recursive: true });
+    fs.writeFileSync(path.join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(p));
+    i.close();
+  };
 }
 
 async function metrics(url: string): Promise<Map<string, number>> {
@@ -330,6 +367,7 @@ interface Result {
 
 /** Connects tokens.length sockets from CLIENTS processes, measures, and keeps them open (caller closes). */
 async function connectAll(
+  name: string,
   url: string,
   inspectPort: number,
   tokens: string[],
@@ -339,6 +377,7 @@ async function connectAll(
   await sleep(1500); // let the clients load their modules
   const before = await memory(url, inspectPort);
   const per = Math.ceil(tokens.length / CLIENTS);
+  const stopProfile = await profile(inspectPort, `${name}-handshakes`);
   const done = clients.map((c) => nextMessage(c, 'connected', 180_000));
   clients.forEach((c, k) => {
     c.send({
@@ -350,6 +389,7 @@ async function connectAll(
     } satisfies ToClient);
   });
   const reports = await Promise.all(done);
+  await stopProfile();
   const start = Math.min(...reports.map((r) => r.start));
   const end = Math.max(...reports.map((r) => r.end));
   const latencies = reports.flatMap((r) => r.latencies);
@@ -361,8 +401,10 @@ async function connectAll(
   // Idle window: heartbeats (and on the hub the last_seen flushes) with every socket open.
   const cpu0 = get(after.m, 'process_cpu_seconds_total');
   const t0 = now();
+  const stopIdleProfile = await profile(inspectPort, `${name}-idle`);
   await sleep(WINDOW_S * 1000);
   const m1 = await metrics(url);
+  await stopIdleProfile();
   const cpuIdlePct = ((get(m1, 'process_cpu_seconds_total') - cpu0) / ((now() - t0) / 1000)) * 100;
   const stats = await Promise.all(
     clients.map((c) => {
@@ -424,7 +466,7 @@ async function runBare(): Promise<Result> {
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitHttp(`${url}/metrics`, server);
-    const r = await connectAll(url, inspect, tokens);
+    const r = await connectAll('stock', url, inspect, tokens);
     await closeClients(r.clients);
     return r;
   } finally {
@@ -533,6 +575,7 @@ async function runHub(root = '.') {
     const last0 = await metrics(url);
     let dashSecs = NaN;
     const r = await connectAll(
+      root === '.' ? 'hub' : 'baseline',
       url,
       inspect,
       devices.map((d) => d.token),

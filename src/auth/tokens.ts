@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, errors as joseErrors } from 'jose';
 import { type DataSource, IsNull, Not } from 'typeorm';
 import { TerminalDevice } from '../devices/entities';
+import { DeviceTokenLookup } from './device-lookup';
 import type { DevicePrincipal, Principal, UserPrincipal } from './principals';
 import { AppError } from '../errors';
 import type { EventBus } from '../events';
-import { Merchant, Store, User, UserStore } from '../tenancy/entities';
+import { User, UserStore } from '../tenancy/entities';
 import type { Keyring } from './keyring';
 
 /** Two token kinds, told apart by `typ` and `aud` so that neither passes as the other (RFC 8725 §3.11, §3.12). */
@@ -24,13 +25,17 @@ export interface DeviceTokenClaims {
 }
 
 export class Tokens {
+  private readonly lookup: DeviceTokenLookup;
+
   constructor(
     private readonly keyring: Keyring,
     private readonly db: DataSource,
     private readonly userTtlMs: number,
     /** Where the first use of a renewed token is published (its previous token's sockets are then dropped). */
     private readonly events?: EventBus,
-  ) {}
+  ) {
+    this.lookup = new DeviceTokenLookup(db);
+  }
 
   async createUserToken(user: Pick<User, 'id' | 'role' | 'tokenVersion'>): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = new Date(Math.floor((Date.now() + this.userTtlMs) / 1000) * 1000);
@@ -114,22 +119,9 @@ export class Tokens {
     }
     const jti = String(payload.jti);
     const now = new Date();
-    const qb = this.db
-      .getRepository(TerminalDevice)
-      .createQueryBuilder('d')
-      .innerJoinAndMapOne('d.store', Store, 's', 's.id = d.storeId')
-      .innerJoinAndMapOne('d.merchant', Merchant, 'm', 'm.id = s.merchantId')
-      .where('(d.jti = :jti OR (d.previousJti = :jti AND d.previousJtiUntil > :now))', { jti, now });
-    // A socket also asks whether the device has unfinished commands (index device_id, status): one read, not two.
-    if (opts.socket)
-      qb.addSelect(
-        `CASE WHEN EXISTS (SELECT 1 FROM device_commands c WHERE c.device_id = d.id AND c.status IN ('queued', 'sent', 'delivered') AND c.expires_at > :now) THEN 1 ELSE 0 END`,
-        'pending_commands',
-      );
-    const { entities, raw } = await qb.getRawAndEntities();
-    const row = (entities[0] ?? null) as (TerminalDevice & { store: Store; merchant: Merchant }) | null;
-    if (!row || String(row.id) !== payload.sub) throw new AppError('INVALID_TOKEN');
-    const { store: s, merchant: m, ...device } = row;
+    const found = await this.lookup.find(jti, now, opts);
+    if (!found || String(found.device.id) !== payload.sub) throw new AppError('INVALID_TOKEN');
+    const { device, store: s, merchant: m } = found;
     if (device.revokedAt) throw new AppError('TERMINAL_DEVICE_REVOKED');
     const current = device.jti === jti;
     // The previous token's own expiry (whole seconds, as signed); the current one's is the row's.
@@ -145,7 +137,7 @@ export class Tokens {
       store: { id: s.id, code: s.code, name: s.name, merchantId: s.merchantId },
       merchant: { id: m.id, name: m.name },
       expiresAt,
-      ...(opts.socket ? { pendingCommands: Number(raw[0]?.pending_commands) === 1 } : {}),
+      ...(opts.socket ? { pendingCommands: found.pendingCommands } : {}),
     };
   }
 
