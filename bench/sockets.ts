@@ -11,7 +11,8 @@
  *        PAIR_API (devices paired through POST …/loyalty/devices, in parallel batches of 20; default 100),
  *        BASELINE_REF (a commit: its hub is run too, from a git worktree, and compared with this one),
  *        PROFILE_DIR (a folder: CPU profiles of each server while the sockets connect and while they idle, taken
- *        through the inspector; `npx tsx bench/profile.ts <file>` sums one up)
+ *        through the inspector, and a heap snapshot with all connected; `npx tsx bench/profile.ts <file>` sums a
+ *        profile up, `npx tsx bench/heap-diff.ts` compares what each socket added on two servers)
  *
  * Pairing through the API runs at ~10–20/s on this machine (each pairing signs a token and renders a QR PNG), so
  * beyond PAIR_API the devices are inserted in bulk into the hub's own database (its data-source factory, chunks of
@@ -263,7 +264,13 @@ async function inspector(inspectPort: number) {
   const ws = new WebSocket(target.webSocketDebuggerUrl, { maxPayload: 1 << 30 });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   let id = 0;
+  const listeners = new Map<string, (params: Record<string, unknown>) => void>();
+  ws.on('message', (d) => {
+    const msg = JSON.parse(String(d));
+    if (msg.method) listeners.get(msg.method)?.(msg.params);
+  });
   return {
+    onEvent: (method: string, fn: (params: Record<string, unknown>) => void) => listeners.set(method, fn),
     call: (method: string, params: object = {}) =>
       new Promise<Record<string, unknown>>((resolve) => {
         const mine = ++id;
@@ -284,6 +291,18 @@ async function inspector(inspectPort: number) {
 async function forceGc(inspectPort: number) {
   const i = await inspector(inspectPort);
   for (const _ of [1, 2]) await i.call('HeapProfiler.collectGarbage');
+  i.close();
+}
+
+/** With PROFILE_DIR: a heap snapshot of the server (after a full GC) into `<name>.heapsnapshot`. */
+async function heapSnapshot(inspectPort: number, name: string): Promise<void> {
+  if (!PROFILE_DIR) return;
+  const i = await inspector(inspectPort);
+  fs.mkdirSync(PROFILE_DIR, { recursive: true });
+  const out = fs.createWriteStream(path.join(PROFILE_DIR, `${name}.heapsnapshot`));
+  i.onEvent('HeapProfiler.addHeapSnapshotChunk', (p) => out.write(p.chunk as string));
+  await i.call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  await new Promise((resolve) => out.end(resolve));
   i.close();
 }
 
@@ -376,6 +395,7 @@ async function connectAll(
   const clients = Array.from({ length: CLIENTS }, spawnClient);
   await sleep(1500); // let the clients load their modules
   const before = await memory(url, inspectPort);
+  await heapSnapshot(inspectPort, `${name}-0`);
   const per = Math.ceil(tokens.length / CLIENTS);
   const stopProfile = await profile(inspectPort, `${name}-handshakes`);
   const done = clients.map((c) => nextMessage(c, 'connected', 180_000));
@@ -398,6 +418,7 @@ async function connectAll(
   if (onConnected) await onConnected();
   await sleep(2000);
   const after = await memory(url, inspectPort);
+  await heapSnapshot(inspectPort, `${name}-${tokens.length}`);
   // Idle window: heartbeats (and on the hub the last_seen flushes) with every socket open.
   const cpu0 = get(after.m, 'process_cpu_seconds_total');
   const t0 = now();

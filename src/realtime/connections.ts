@@ -18,6 +18,8 @@ const CREDENTIAL_NAME = /token|auth|jwt|bearer|key|secret|passw|session|cred/i;
 const REFUSAL_COST = 5;
 
 const facts = new WeakMap<object, ConnectionFacts>();
+/** The address `allowRequest` found for a request, for the connection it opens (read once per connection). */
+const addresses = new WeakMap<IncomingMessage, string>();
 
 /** The facts kept of an Engine.IO connection (`socket.conn`). */
 export const factsOf = (conn: object): ConnectionFacts | undefined => facts.get(conn);
@@ -61,6 +63,7 @@ export class ConnectionGuard {
   /** Engine.IO's `allowRequest`: called once per new connection, before anything else is done for it. */
   readonly allowRequest = (req: IncomingMessage, callback: (err: string | null | undefined, ok: boolean) => void) => {
     const ip = this.ipOf(req);
+    addresses.set(req, ip);
     if ((this.open.get(ip) ?? 0) >= this.limits.maxPerAddress) {
       this.refusals.inc({ reason: 'too_many_open' });
       return callback('too many connections from this address', false);
@@ -78,8 +81,9 @@ export class ConnectionGuard {
   attach(io: Server): void {
     io.engine.on('connection', (raw: { request: IncomingMessage | null; once(e: 'close', f: () => void): void }) => {
       const req = raw.request!;
-      const ip = this.ipOf(req);
-      const query = new URL(req.url ?? '/', 'http://x').searchParams;
+      const ip = addresses.get(req) ?? this.ipOf(req);
+      const url = req.url ?? '';
+      const query = new URLSearchParams(url.slice(url.indexOf('?') + 1 || url.length));
       facts.set(raw, {
         authorization: req.headers.authorization,
         ip,
