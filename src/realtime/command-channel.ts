@@ -27,20 +27,7 @@ export class CommandChannel {
     private readonly cluster: boolean,
   ) {
     nsp.on('command', (id, deviceId) => void this.deliverHere(id, deviceId));
-    this.onResult = async function (this: DeviceSocket, payload: unknown, ack: (answer: CommandResultAck) => void) {
-      if (typeof ack !== 'function') return;
-      try {
-        const r = commandResultPayload.parse(payload);
-        const { device, ip } = this.data;
-        const command = await commands.complete(device.id, r.id, r, deviceActor(device.id, ip));
-        ack({ status: command.status });
-      } catch (err) {
-        ack({ error: socketError(err, logger) });
-      }
-    };
   }
-
-  private readonly onResult: (this: DeviceSocket, payload: unknown, ack: (answer: CommandResultAck) => void) => void;
 
   /**
    * Devices with a command announced since (ms): a socket whose token check began before may have been told "no
@@ -65,9 +52,18 @@ export class CommandChannel {
     for (const command of await this.commands.pendingFor(socket.data.device.id)) await this.send(socket, command);
   }
 
-  /** `command:result` from the tablet, answered `{status}` or `{error}` (one handler for every socket). */
-  listen(socket: DeviceSocket): void {
-    socket.on('command:result', this.onResult);
+  /** `command:result` from the tablet, answered `{status}` or `{error}`. */
+  async result(socket: DeviceSocket, payload: unknown, ack: unknown): Promise<void> {
+    if (typeof ack !== 'function') return;
+    const answer = ack as (answer: CommandResultAck) => void;
+    try {
+      const r = commandResultPayload.parse(payload);
+      const { device, ip } = socket.data;
+      const command = await this.commands.complete(device.id, r.id, r, deviceActor(device.id, ip));
+      answer({ status: command.status });
+    } catch (err) {
+      answer({ error: socketError(err, this.logger) });
+    }
   }
 
   /** Another node stored a command: read it only when a socket of its device is here. */

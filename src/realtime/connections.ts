@@ -79,7 +79,7 @@ export class ConnectionGuard {
 
   /** Keeps the facts of each connection and counts it against its address until it closes. */
   attach(io: Server): void {
-    io.engine.on('connection', (raw: { request: IncomingMessage | null; once(e: 'close', f: () => void): void }) => {
+    io.engine.on('connection', (raw: { request: IncomingMessage | null; on(e: 'close', f: () => void): void }) => {
       const req = raw.request!;
       const ip = addresses.get(req) ?? this.ipOf(req);
       const url = req.url ?? '';
@@ -91,13 +91,19 @@ export class ConnectionGuard {
       });
       raw.request = null;
       this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
-      raw.once('close', () => {
-        const n = (this.open.get(ip) ?? 1) - 1;
-        if (n > 0) this.open.set(ip, n);
-        else this.open.delete(ip);
-      });
+      raw.on('close', this.closed); // emitted once; `on` spares the wrapper `once` makes per connection
     });
   }
+
+  /** One handler for every connection (`this`: the connection): no closure per connection. */
+  private readonly closed = ((guard: ConnectionGuard) =>
+    function (this: object) {
+      const ip = factsOf(this)?.ip;
+      if (ip === undefined || ip === null) return;
+      const n = (guard.open.get(ip) ?? 1) - 1;
+      if (n > 0) guard.open.set(ip, n);
+      else guard.open.delete(ip);
+    })(this);
 
   /** A refused handshake spends more of its address's attempts. */
   refused(conn: object): void {

@@ -7,7 +7,7 @@ import { type DeviceState, stateReport } from '../devices/schemas';
 import { AppError } from '../errors';
 import { CommandChannel } from './command-channel';
 import type { DashboardFeed } from './dashboard';
-import type { EventLimiter } from './event-limit';
+import type { EventBucket, EventLimiter } from './event-limit';
 import { authenticateSockets, clientIp, type HandshakeDeps, socketError } from './handshake';
 import { KeyedQueue } from './keyed-queue';
 import type { LastSeenBatcher } from './last-seen';
@@ -38,6 +38,8 @@ interface DeviceSocketData {
   counted?: boolean;
   /** The device's full state as this socket knows it (the row at the handshake, then the reports). */
   state?: DeviceState | null;
+  /** Its events' rate limit. */
+  events: EventBucket;
 }
 
 /**
@@ -85,8 +87,8 @@ export interface DevicesChannel {
 
 /**
  * `/devices`: device tokens only (a user token is INVALID_TOKEN: the wrong kind of token, §3). Each socket joins one
- * room, `device:<id>`, receives `session`, counts in presence, and refreshes last_seen on every packet it sends
- * (pongs included). A handshake reads the database once (the token check, which also says whether commands wait);
+ * room, `device:<id>`, receives `session`, counts in presence, and is seen (last_seen) at every flush while it is
+ * connected. A handshake reads the database once (the token check, which also says whether commands wait);
  * a revoke or reissue that lands between that read and joining the room is caught from the drops this node has
  * seen since the check began (every node hears every drop), not by reading the row again.
  */
@@ -113,6 +115,9 @@ export function devicesNamespace(
     'reason',
   ]);
   const queue = new KeyedQueue((err) => logger.error({ err }, 'presence update failed'));
+  lastSeen.watch(function* () {
+    for (const { data } of nsp.sockets.values()) if (data.counted) yield [data.device.id, data.ip] as const;
+  });
 
   // The token check read the device with its store and whether commands wait; the socket keeps what it needs.
   authenticateSockets(nsp, { tokens, logger, ...deps.door }, (principal, _token, socket, checkedAt) => {
@@ -126,6 +131,7 @@ export function devicesNamespace(
       ip: clientIp(socket),
       checkedAt,
       pendingCommands: principal.pendingCommands,
+      events: deps.door.events.bucket(),
     };
   });
 
@@ -181,15 +187,20 @@ export function devicesNamespace(
     const { device } = data;
     void socket.join(deviceRoom(device.id));
     connected.inc();
-    deps.door.events.apply(socket, nsp.name);
     lastSeen.touch(device.id, data.ip);
-    socket.conn.on('packet', () => lastSeen.touch(device.id, data.ip));
     expiry.add(socket, device.expiresAt);
     // `session` goes out once presence has recorded the socket: from then on every node sees the device online.
     queue.run(device.id, () => announce(socket));
-    commandChannel.listen(socket);
+    socket.onAny(onEvent);
     socket.on('disconnect', onDisconnect);
-    socket.on('state', onState);
+  }
+
+  // Every event of every device socket comes through one function (no closure or handler map per socket): the rate
+  // limit, then `state` or `command:result`; any other event is ignored.
+  function onEvent(this: DeviceSocket, event: string, ...args: unknown[]): void {
+    if (!deps.door.events.allow(this, this.data.events, args, nsp.name)) return;
+    if (event === 'state') onState(this, args[0], args[1]);
+    else if (event === 'command:result') void commandChannel.result(this, args[0], args[1]);
   }
 
   async function announce(socket: DeviceSocket): Promise<void> {
@@ -223,7 +234,6 @@ export function devicesNamespace(
     const { device } = data;
     connected.dec();
     expiry.delete(this);
-    this.conn.removeAllListeners('packet'); // ours: a connection carries one /devices socket at most
     if (why !== 'ping timeout') lastSeen.touch(device.id, data.ip);
     if (deps.closing() || !data.counted) return; // shutdown announces this node's devices at once
     const reason: OfflineReason = data.dropReason ?? (why === 'ping timeout' ? 'ping_timeout' : 'client_disconnect');
@@ -235,15 +245,16 @@ export function devicesNamespace(
   }
 
   // `state {…}`: validated, merged in memory, written by the next last_seen flush; dashboards get `device:state`.
-  function onState(this: DeviceSocket, payload: unknown, ack: (answer: StateAck) => void): void {
-    const { data } = this;
+  function onState(socket: DeviceSocket, payload: unknown, ack: unknown): void {
+    const { data } = socket;
+    const answer = typeof ack === 'function' ? (ack as (answer: StateAck) => void) : undefined;
     const report = stateReport.safeParse(payload);
-    if (!report.success) return void (typeof ack === 'function' && ack({ error: socketError(report.error, logger) }));
+    if (!report.success) return void answer?.({ error: socketError(report.error, logger) });
     const state: DeviceState = { ...report.data, updated_at: new Date().toISOString() };
     lastSeen.report(data.device.id, data.ip, state);
     data.state = { ...data.state, ...lastSeen.peek(data.device.id)?.state, ...state };
     feed.state(data.device, data.state);
-    if (typeof ack === 'function') ack({ ok: true });
+    answer?.({ ok: true });
   }
 
   const drop = (d: Drop) => {

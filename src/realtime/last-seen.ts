@@ -16,6 +16,7 @@ export class LastSeenBatcher {
   private running: Promise<void> = Promise.resolve();
   private readonly rows;
   private readonly seconds;
+  private connected: () => Iterable<readonly [number, string | null]> = () => [];
 
   constructor(
     private readonly devices: Pick<DeviceService, 'recordLastSeen'>,
@@ -34,6 +35,15 @@ export class LastSeenBatcher {
       [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
     );
     this.timer = setInterval(() => void this.flush(), flushMs);
+  }
+
+  /**
+   * The devices connected to this node, with their addresses: each flush counts them seen at that moment. The
+   * server's heartbeat keeps a connection only while the tablet answers, so a connected device is a seen one; no
+   * listener per packet is needed (a dead connection is noticed at its ping timeout, and stops counting then).
+   */
+  watch(connected: () => Iterable<readonly [number, string | null]>): void {
+    this.connected = connected;
   }
 
   touch(deviceId: number, ip: string | null, at = new Date()): void {
@@ -66,6 +76,11 @@ export class LastSeenBatcher {
   }
 
   private async write(): Promise<void> {
+    const at = new Date();
+    for (const [id, ip] of this.connected()) {
+      const seen = this.pending.get(id);
+      this.pending.set(id, seen?.state ? { at, ip, state: seen.state } : { at, ip });
+    }
     if (this.pending.size === 0) return;
     const batch = [...this.pending];
     this.pending.clear();

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { Socket as EngineSocket } from 'engine.io-client';
 import { io } from 'socket.io-client';
-import { adminToken, createTenant, startHub, type TestHub, waitFor } from '../helpers';
-import { dashboardSocket, deviceSocket, refusal } from '../socket-helpers';
+import { adminToken, createTenant, pairDevice, startHub, type TestHub, waitFor } from '../helpers';
+import { dashboardSocket, deviceSocket, refusal, tabletOnline } from '../socket-helpers';
 
 /** A bare Engine.IO connection that never joins a namespace; resolves once open, or rejects if refused. */
 function engineConnection(url: string): Promise<{ closed: Promise<number>; close(): void }> {
@@ -104,6 +104,29 @@ describe('realtime: floods', () => {
       expect(ack.total).to.equal(0);
       calm.close();
       await t.http.get('/healthz').expect(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a tablet flooding state reports and unknown events gets RATE_LIMITED, then is dropped; another tablet is served', async () => {
+    const t = await startHub({ SOCKET_EVENTS_PER_SECOND: '5' });
+    try {
+      const tenant = await createTenant(t, (await adminToken(t)).token, 1);
+      const [noisy, calm] = [await pairDevice(t, tenant, 0, 'Noisy'), await pairDevice(t, tenant, 0, 'Calm')];
+      const tablet = await tabletOnline(t.url, noisy.token);
+      const answers: string[] = [];
+      // Events nobody handles count too: they cost the server the same.
+      for (let i = 0; i < 20; i++) tablet.socket.emit('no-such-event', { i });
+      for (let i = 0; i < 2000 && tablet.socket.connected; i++)
+        tablet.socket.emit('state', { battery_pct: 50 }, (a: any) => answers.push(a.error ? a.error.code : 'ok'));
+      expect(await tablet.disconnected()).to.equal('io server disconnect');
+      // The burst (10) went to the unknown events, 10 more of them were refused: 40 refused reports make 50 in a row.
+      await waitFor(() => answers.length >= 40);
+      expect(answers).to.deep.equal(Array(40).fill('RATE_LIMITED'));
+      const other = await tabletOnline(t.url, calm.token);
+      expect(await other.emitWithAck('state', { battery_pct: 80 })).to.deep.equal({ ok: true });
+      other.close();
     } finally {
       await t.close();
     }
