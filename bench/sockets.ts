@@ -20,93 +20,26 @@
  * Tokens.createDeviceToken — the same tokens the API would hand out.
  *
  * Every server is its own process (the hub: node_modules/.bin/tsx src/main.ts with a temp DATA_DIR, LOG_LEVEL=warn,
- * LAST_SEEN_FLUSH_MS=2000, random port; the stock baseline: this file with --bare) and the sockets come from other processes
+ * LAST_SEEN_FLUSH_MS=2000, random port; the stock baseline: bench/stock.ts) and the sockets come from other processes
  * (this file with --client, socket.io-client, websocket only, one Manager per socket). Memory is read from each
  * server's /metrics (prom-client default metrics in both) after forcing a full GC through the inspector protocol
  * (servers start with --inspect on 127.0.0.1), before and after the N sockets connect.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import client from 'prom-client';
-import { Server } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import WebSocket from 'ws';
-import { createSecretKey, randomBytes, randomUUID } from 'node:crypto';
-import { jwtVerify, SignJWT } from 'jose';
+import { randomBytes } from 'node:crypto';
 import { ADMIN, apiClient, bulkPair } from './harness';
+import { stockTokens } from './stock';
 
 const now = () => performance.timeOrigin + performance.now();
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 /** Below the ephemeral range (32768+), so that the clients' own ports never take the servers'. */
 const randomPort = () => 12000 + Math.floor(Math.random() * 20000);
-const SERVER_OPTS = {
-  maxHttpBufferSize: 16 * 1024,
-  perMessageDeflate: false,
-  httpCompression: false,
-  pingInterval: 8000,
-  pingTimeout: 7000,
-  cleanupEmptyChildNamespaces: true,
-} as const;
-
-// ---------------------------------------------------------------------------------------------------------------
-// --bare: the stock baseline server. Same socket.io options as src/realtime/index.ts, no adapter, no database; what
-// any authenticated Socket.IO server does: the handshake token verified with jose (HS256 pinned, typ, audience and
-// issuer checked, the same claims as the hub's device tokens), two rooms joined, `session` emitted.
-const STOCK = { typ: 'th-device+jwt', audience: 'terminal-hub:store-api', issuer: 'terminal-hub' } as const;
-function bareServer(port: number) {
-  const key = createSecretKey(Buffer.from(String(process.env.STOCK_SECRET), 'base64url'));
-  const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry });
-  const httpServer = http.createServer(async (req, res) => {
-    if (req.url === '/metrics') {
-      res.setHeader('content-type', registry.contentType);
-      res.end(await registry.metrics());
-    } else res.writeHead(404).end();
-  });
-  const ioServer = new Server(httpServer, { ...SERVER_OPTS, serveClient: true });
-  const nsp = ioServer.of('/devices');
-  nsp.use(async (socket, next) => {
-    try {
-      const { payload } = await jwtVerify(String(socket.handshake.auth?.token), key, {
-        algorithms: ['HS256'],
-        ...STOCK,
-      });
-      socket.data = { id: payload.sub, store: payload.store_code };
-      next();
-    } catch {
-      next(new Error('INVALID_TOKEN'));
-    }
-  });
-  nsp.on('connection', (socket) => {
-    void socket.join([`device:${socket.data.id}`, `store:${socket.data.store}`]);
-    socket.emit('session', {});
-  });
-  httpServer.listen(port, '127.0.0.1');
-  process.on('SIGTERM', () => process.exit(0));
-}
-
-/** N tokens for the stock server, shaped like the hub's device tokens (claims, header, one year). */
-async function stockTokens(secret: Buffer): Promise<string[]> {
-  const key = createSecretKey(secret);
-  return Promise.all(
-    Array.from({ length: N }, (_, i) =>
-      new SignJWT({ store_code: `S${Math.floor(i / 100)}`, merchant_id: 1 })
-        .setProtectedHeader({ alg: 'HS256', typ: STOCK.typ, kid: 'stock' })
-        .setSubject(String(i + 1))
-        .setJti(randomUUID())
-        .setAudience(STOCK.audience)
-        .setIssuer(STOCK.issuer)
-        .setIssuedAt()
-        .setExpirationTime('365d')
-        .sign(key),
-    ),
-  );
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // --client: the load generator. Gets {url, tokens, concurrency} over IPC, connects, reports; relays `revoked`.
 type ToClient =
@@ -475,12 +408,12 @@ async function closeClients(clients: ChildProcess[]) {
 
 async function runBare(): Promise<Result> {
   const secret = randomBytes(32);
-  const tokens = await stockTokens(secret);
+  const tokens = await stockTokens(secret, N);
   const port = randomPort();
   const inspect = randomPort();
   const server = startServer(
     process.execPath,
-    ['--import', 'tsx', `--inspect=127.0.0.1:${inspect}`, __filename, '--bare', String(port)],
+    ['--import', 'tsx', `--inspect=127.0.0.1:${inspect}`, path.resolve(__dirname, 'stock.ts'), String(port)],
     '.',
     { STOCK_SECRET: secret.toString('base64url') },
   );
@@ -776,8 +709,7 @@ async function main() {
   }
 }
 
-if (process.argv[2] === '--bare') bareServer(Number(process.argv[3]));
-else if (process.argv[2] === '--bulk-pair')
+if (process.argv[2] === '--bulk-pair')
   bulkPair(JSON.parse(fs.readFileSync(0, 'utf8'))).then(
     (out) => process.stdout.write(JSON.stringify(out)),
     (err) => {

@@ -107,6 +107,8 @@ export interface TabletOptions {
   maxDelayMs?: number;
   /** How many executed command ids to remember (oldest forgotten first). */
   rememberCommands?: number;
+  /** The connection's source address (a load test spreads its tablets over 127.0.0.x); the system's by default. */
+  localAddress?: string;
 }
 
 /** Node-side defaults; the app reports the real build, Android version, device model, battery and network. */
@@ -167,6 +169,7 @@ export class TabletClient extends EventEmitter {
       baseDelayMs: 1000,
       maxDelayMs: 60_000,
       rememberCommands: 500,
+      localAddress: '',
       ...options,
     };
     this.stopped = new Promise((resolve) => {
@@ -241,6 +244,7 @@ export class TabletClient extends EventEmitter {
       transports: ['websocket'],
       reconnection: false,
       forceNew: true,
+      ...(this.opts.localAddress ? { localAddress: this.opts.localAddress } : {}),
     });
     this.socket = socket;
     // Every handler checks it is still the current socket: a replaced one may still deliver a late event.

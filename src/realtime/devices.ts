@@ -17,29 +17,35 @@ import { RecentlySeen } from './recently-seen';
 import type { DeviceClientEvents, DeviceServerEvents, OfflineReason, RevokedPayload, StateAck } from './socket-events';
 
 /**
- * What a socket keeps of its device: what its handlers and timers read, nothing more (the full row of the token
- * check goes once `session` and `device:online` are out).
+ * What a socket keeps of its device: what its handlers read, nothing more (the row of the token check goes once
+ * `session` and `device:online` are out).
  */
-export type SocketDevice = Pick<TerminalDevice, 'id' | 'merchantId' | 'jti' | 'expiresAt'>;
+export type SocketDevice = Pick<TerminalDevice, 'id' | 'merchantId' | 'jti'>;
 
-interface DeviceSocketData {
-  device: SocketDevice;
+/** What the handshake learnt that only announcing the connection needs; dropped then, to save memory. */
+interface Handshake {
+  /** The row of the token check (for a previous token: with that token's jti and expiry). */
+  row: TerminalDevice;
   storeCode: string;
-  ip: string | null;
   /** When the token check began: a drop received after it may not be in the row that check read. */
   checkedAt: number;
-  /** The row of the token check, until the connection is announced (then dropped to save memory). */
-  row?: TerminalDevice;
   /** From the token check's read: the device has unfinished commands to deliver. */
-  pendingCommands?: boolean;
-  /** Set when the server drops the socket, so the offline event names why. */
-  dropReason?: OfflineReason;
-  /** Whether presence counts this socket (it is not counted if dropped before it was recorded). */
-  counted?: boolean;
+  pendingCommands: boolean;
+}
+
+/** Every field is set from the start (one object shape for every socket, all fields in the object). */
+interface DeviceSocketData {
+  device: SocketDevice;
+  ip: string | null;
   /** The device's full state as this socket knows it (the row at the handshake, then the reports). */
-  state?: DeviceState | null;
+  state: DeviceState | null;
   /** Its events' rate limit. */
   events: EventBucket;
+  /** Whether presence counts this socket (it is not counted if dropped before it was recorded). */
+  counted: boolean;
+  /** Set when the server drops the socket, so the offline event names why. */
+  dropReason: OfflineReason | undefined;
+  handshake: Handshake | undefined;
 }
 
 /**
@@ -117,21 +123,25 @@ export function devicesNamespace(
   const queue = new KeyedQueue((err) => logger.error({ err }, 'presence update failed'));
   lastSeen.watch(function* () {
     for (const { data } of nsp.sockets.values()) if (data.counted) yield [data.device.id, data.ip] as const;
-  });
+  }, config.socketPingIntervalMs);
 
   // The token check read the device with its store and whether commands wait; the socket keeps what it needs.
   authenticateSockets(nsp, { tokens, logger, ...deps.door }, (principal, _token, socket, checkedAt) => {
     if (principal.kind !== 'device') throw new AppError('INVALID_TOKEN');
     const row = principal.device;
     return {
-      device: { id: row.id, merchantId: row.merchantId, jti: row.jti, expiresAt: row.expiresAt },
-      row,
-      state: row.state,
-      storeCode: principal.store.code,
+      device: { id: row.id, merchantId: row.merchantId, jti: row.jti },
       ip: clientIp(socket),
-      checkedAt,
-      pendingCommands: principal.pendingCommands,
+      state: row.state,
       events: deps.door.events.bucket(),
+      counted: false,
+      dropReason: undefined,
+      handshake: {
+        row,
+        storeCode: principal.store.code,
+        checkedAt,
+        pendingCommands: Boolean(principal.pendingCommands),
+      },
     };
   });
 
@@ -156,7 +166,7 @@ export function devicesNamespace(
   const applies = (d: Drop, socket: DeviceSocket) => !d.jti || d.jti === socket.data.device.jti;
   /** A drop this socket's token check may not have seen. */
   const missedDrop = (socket: DeviceSocket) =>
-    recentDrops.since(socket.data.device.id, socket.data.checkedAt)?.value.find((d) => applies(d, socket));
+    recentDrops.since(socket.data.device.id, socket.data.handshake!.checkedAt)?.value.find((d) => applies(d, socket));
   const dropHere = (d: Drop) => {
     recentDrops.set(d.deviceId, [d], (seen) => [...seen, d]);
     for (const id of nsp.adapter.rooms.get(deviceRoom(d.deviceId)) ?? []) {
@@ -188,7 +198,7 @@ export function devicesNamespace(
     void socket.join(deviceRoom(device.id));
     connected.inc();
     lastSeen.touch(device.id, data.ip);
-    expiry.add(socket, device.expiresAt);
+    expiry.add(socket, data.handshake!.row.expiresAt);
     // `session` goes out once presence has recorded the socket: from then on every node sees the device online.
     queue.run(device.id, () => announce(socket));
     socket.onAny(onEvent);
@@ -206,26 +216,26 @@ export function devicesNamespace(
   async function announce(socket: DeviceSocket): Promise<void> {
     const { data } = socket;
     const { device } = data;
-    const row = data.row!;
-    data.row = undefined;
+    const { row, storeCode, checkedAt, pendingCommands } = data.handshake!;
+    data.handshake = undefined;
     if (deps.closing() || !socket.connected) return;
     data.counted = true;
     const cameOnline = await presence.connected(device.id).finally(() =>
       socket.emit('session', {
         device_id: device.id,
-        store_code: data.storeCode,
-        expires_at: device.expiresAt.toISOString(),
+        store_code: storeCode,
+        expires_at: row.expiresAt.toISOString(),
         expiring_soon: isExpiringSoon(row, config.expiryWarningDays),
       }),
     );
     // An alert raised after this socket's token check read the row: the row does not know it, the memory does.
-    const alert = recentAlerts.since(device.id, data.checkedAt);
+    const alert = recentAlerts.since(device.id, checkedAt);
     if (alert && !row.offlineAlertAt)
       Object.assign(row, { offlineAlertAt: new Date(alert.at), lastSeenAt: alert.value });
-    if (cameOnline) feed.emit('device:online', [{ device: row, storeCode: data.storeCode, online: true }]);
+    if (cameOnline) feed.emit('device:online', [{ device: row, storeCode, online: true }]);
     services.events.emit('device.connected', { device, ip: data.ip });
     // Commands waited at the token check, or one was stored since (before this socket counted, it was skipped).
-    if (data.pendingCommands || commandChannel.announcedSince(device.id, data.checkedAt))
+    if (pendingCommands || commandChannel.announcedSince(device.id, checkedAt))
       await commandChannel.deliverPending(socket);
   }
 

@@ -17,10 +17,13 @@ export class LastSeenBatcher {
   private readonly rows;
   private readonly seconds;
   private connected: () => Iterable<readonly [number, string | null]> = () => [];
+  /** Connected devices are counted seen in turns: device `id` at the flushes where `flushes % turns === id % turns`. */
+  private turns = 1;
+  private flushes = 0;
 
   constructor(
     private readonly devices: Pick<DeviceService, 'recordLastSeen'>,
-    flushMs: number,
+    private readonly flushMs: number,
     metrics: Metrics,
     private readonly logger: Logger,
   ) {
@@ -41,9 +44,12 @@ export class LastSeenBatcher {
    * The devices connected to this node, with their addresses: each flush counts them seen at that moment. The
    * server's heartbeat keeps a connection only while the tablet answers, so a connected device is a seen one; no
    * listener per packet is needed (a dead connection is noticed at its ping timeout, and stops counting then).
+   * What a connection tells is only as fresh as its heartbeat (`everyMs`, the ping interval): when flushes are more
+   * frequent, each one counts a share of the devices, so that each is written about once per `everyMs`.
    */
-  watch(connected: () => Iterable<readonly [number, string | null]>): void {
+  watch(connected: () => Iterable<readonly [number, string | null]>, everyMs: number): void {
     this.connected = connected;
+    this.turns = Math.max(1, Math.round(everyMs / this.flushMs));
   }
 
   touch(deviceId: number, ip: string | null, at = new Date()): void {
@@ -77,7 +83,9 @@ export class LastSeenBatcher {
 
   private async write(): Promise<void> {
     const at = new Date();
+    const turn = this.flushes++ % this.turns;
     for (const [id, ip] of this.connected()) {
+      if (id % this.turns !== turn) continue;
       const seen = this.pending.get(id);
       this.pending.set(id, seen?.state ? { at, ip, state: seen.state } : { at, ip });
     }
