@@ -23,12 +23,14 @@ export const apiClient =
 
 /**
  * The real server (src/main.ts) in its own process group on a random port and a fresh DATA_DIR (unless `env` names
- * one: a second node shares the first one's keys), on SQLite or DATABASE_URL from the environment, ready to answer. `stop()` sends SIGTERM to the group.
+ * one: a second node shares the first one's keys), on SQLite or DATABASE_URL from the environment, ready to answer.
+ * `stop()` sends SIGTERM to the group; `exited` resolves when it is gone.
  */
 export async function startBenchServer(
   env: Record<string, string> = {},
-): Promise<{ url: string; api: Api; dataDir: string; stop(): void }> {
-  const port = 12000 + Math.floor(Math.random() * 20000); // below the ephemeral range the clients' ports come from
+): Promise<{ url: string; api: Api; dataDir: string; stop(): void; exited: Promise<unknown> }> {
+  // Below the ephemeral range the clients' ports come from; env.PORT to start a node again where it was.
+  const port = env.PORT ? Number(env.PORT) : 12000 + Math.floor(Math.random() * 20000);
   const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-'));
   const url = `http://127.0.0.1:${port}`;
   const server = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
@@ -45,6 +47,7 @@ export async function startBenchServer(
     detached: true,
   });
   const stop = () => process.kill(-server.pid!, 'SIGTERM');
+  const exited = new Promise((resolve) => server.once('exit', resolve));
   const api = apiClient(url);
   for (let i = 0; ; i++) {
     if ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok) break;
@@ -54,7 +57,7 @@ export async function startBenchServer(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, api, dataDir, stop };
+  return { url, api, dataDir, stop, exited };
 }
 
 /** A merchant with one store and a merchant user, made through the API; the user's token. */
