@@ -49,6 +49,8 @@ export function bareServer(port: number) {
   nsp.on('connection', (socket) => {
     void socket.join([`device:${socket.data.id}`, `store:${socket.data.store}`]);
     socket.emit('session', {});
+    // What the reference tablet client sends on every session (the hub acks it once validated).
+    socket.on('state', (_report, ack) => typeof ack === 'function' && ack({ ok: true }));
   });
   httpServer.listen(port, '127.0.0.1');
   process.on('SIGTERM', () => process.exit(0));

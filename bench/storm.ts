@@ -8,7 +8,7 @@
  *
  *   npm run bench:storm                 # TABLETS=19000 CLIENTS=4, embedded SQLite
  *   env: TABLETS, CLIENTS (client processes, each from its own 127.0.0.x source address), RAMP_PER_S (first
- *        connections per second, 1000), DEADLINE_S (per phase, 180), STOCK=0 (skip the baseline)
+ *        connections per second, 1000), DEADLINE_S (per phase, 180), ONLY (stock or hub: that one only)
  *
  * Baseline in the same run: the same clients against the stock Socket.IO server (bench/stock.ts: jose HS256 check,
  * two rooms, `session`), restarted the same way. The per-address limits of the hub are lifted (every tablet of the
@@ -56,6 +56,7 @@ function client() {
   const report = () =>
     process.send!({ type: 'report', online: online.size, stopped, errors, sessionAt } satisfies Report);
   setInterval(report, 250);
+  process.on('disconnect', () => process.exit(0)); // the orchestrator is gone
   process.on('message', async (m: ToClient) => {
     if (m.type === 'close') {
       for (const t of tablets) t.close();
@@ -73,7 +74,6 @@ function client() {
         sessionAt[i] = now();
       });
       tablet.on('error', (err: Error & { data?: { code?: string } }) => {
-        online.delete(i);
         const key = err.data?.code ?? err.message;
         errors[key] = (errors[key] ?? 0) + 1;
       });
@@ -122,10 +122,19 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 
-async function until(what: string, done: () => boolean | Promise<boolean>): Promise<number> {
+async function until(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  progress: () => string = () => '',
+): Promise<number> {
   const t0 = now();
+  let said = t0;
   while (!(await done())) {
-    if (now() - t0 > DEADLINE_S * 1000) throw new Error(`${what}: not within ${DEADLINE_S} s`);
+    if (now() - t0 > DEADLINE_S * 1000) throw new Error(`${what}: not within ${DEADLINE_S} s (${progress()})`);
+    if (now() - said > 10_000) {
+      said = now();
+      console.log(`  … ${what}: ${((said - t0) / 1000).toFixed(0)} s, ${progress()}`);
+    }
     await sleep(50);
   }
   return now();
@@ -144,10 +153,14 @@ async function storm(name: string, server: Server, tokens: string[]) {
       perSecond: RAMP_PER_S / CLIENTS,
     } satisfies ToClient);
   const online = () => reports.length === CLIENTS && sum(reports, (r) => r.online) === tokens.length;
+  const progress = () =>
+    `${sum(reports.filter(Boolean), (r) => r.online)} online, ${sum(reports.filter(Boolean), (r) => r.stopped)} stopped, ` +
+    `dashboard ${server.dashboardOnline?.() ?? '—'}, errors ${JSON.stringify(Object.assign({}, ...reports.filter(Boolean).map((r) => r.errors)))}`;
   const t0 = now();
   await until(
     `${name}: first connections`,
     () => online() && (server.dashboardOnline?.() ?? tokens.length) === tokens.length,
+    progress,
   );
   console.log(
     `${name}: ${tokens.length} tablets online in ${((now() - t0) / 1000).toFixed(1)} s (ramp ${RAMP_PER_S}/s)`,
@@ -158,9 +171,13 @@ async function storm(name: string, server: Server, tokens: string[]) {
   const restartAt = now();
   await server.restart();
   const upAt = now();
-  const allSessions = await until(`${name}: every tablet back`, online);
+  const allSessions = await until(`${name}: every tablet back`, online, progress);
   const allOnDashboard = server.dashboardOnline
-    ? await until(`${name}: every device online on the dashboard`, () => server.dashboardOnline!() === tokens.length)
+    ? await until(
+        `${name}: every device online on the dashboard`,
+        () => server.dashboardOnline!() === tokens.length,
+        progress,
+      )
     : Number.NaN;
   await sleep(1000);
   const back = reports.flatMap((r) => r.sessionAt).map((t) => t - restartAt);
@@ -274,7 +291,7 @@ async function stock(): Promise<{ server: Server; tokens: string[] }> {
   const start = async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'stock.ts'), String(port)], {
       env: { ...process.env, STOCK_SECRET: secret.toString('base64url') },
-      stdio: 'ignore',
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
     while (!(await fetch(`${url}/metrics`).catch(() => undefined))?.ok) await sleep(50);
     return child;
@@ -308,7 +325,7 @@ async function main() {
     ['stock', stock],
     ['hub', hub],
   ] as const) {
-    if (name === 'stock' && process.env.STOCK === '0') continue;
+    if (process.env.ONLY && process.env.ONLY !== name) continue;
     const { server, tokens } = await make();
     try {
       results[name] = await storm(name, server, tokens);
@@ -325,6 +342,7 @@ async function main() {
   }
   const h = results.hub;
   const s = results.stock;
+  if (!h) return; // a stock-only run records nothing
   const serverErrors = (e: Record<string, number>) =>
     Object.entries(e)
       .filter(([k]) => /^[A-Z_]+$/.test(k))
