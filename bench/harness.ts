@@ -24,11 +24,11 @@ export const apiClient =
 /**
  * The real server (src/main.ts) in its own process group on a random port and a fresh DATA_DIR (unless `env` names
  * one: a second node shares the first one's keys), on SQLite or DATABASE_URL from the environment, ready to answer.
- * `stop()` sends SIGTERM to the group; `exited` resolves when it is gone.
+ * `stop()` sends SIGTERM to the group, `kill()` SIGKILL (a node lost); `exited` resolves when it is gone.
  */
 export async function startBenchServer(
   env: Record<string, string> = {},
-): Promise<{ url: string; api: Api; dataDir: string; stop(): void; exited: Promise<unknown> }> {
+): Promise<{ url: string; api: Api; dataDir: string; stop(): void; kill(): void; exited: Promise<unknown> }> {
   // Below the ephemeral range the clients' ports come from; env.PORT to start a node again where it was.
   const port = env.PORT ? Number(env.PORT) : 12000 + Math.floor(Math.random() * 20000);
   const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-'));
@@ -57,7 +57,7 @@ export async function startBenchServer(
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, api, dataDir, stop, exited };
+  return { url, api, dataDir, stop, kill: () => process.kill(-server.pid!, 'SIGKILL'), exited };
 }
 
 /** A merchant with one store and a merchant user, made through the API; the user's token. */

@@ -42,8 +42,8 @@ const env = (name: string, dflt: number) => (process.env[name] ? Number(process.
 const randomPort = () => 12000 + Math.floor(Math.random() * 20000);
 // ---------------------------------------------------------------------------------------------------------------
 // --client: the load generator. Gets {url, tokens, concurrency} over IPC, connects, reports; relays `revoked`.
-type ToClient =
-  | { type: 'connect'; url: string; tokens: string[]; concurrency: number; first: number }
+export type ToClient =
+  | { type: 'connect'; url: string; tokens: string[]; concurrency: number; first: number; localAddress?: string }
   | { type: 'stats' }
   | { type: 'close' };
 export type FromClient =
@@ -84,6 +84,7 @@ function loadClient() {
             reconnection: false,
             timeout: 60_000,
             auth: { token: m.tokens[i] },
+            ...(m.localAddress ? { localAddress: m.localAddress } : {}),
           });
           sockets.push(s);
           s.once('session', () => {
