@@ -5,7 +5,8 @@
  *
  *   npx tsx bench/sockets.ts [N=1000]                                                   # embedded SQLite
  *   DATABASE_URL=mysql://root@127.0.0.1:3306/th_bench npx tsx bench/sockets.ts 1000      # MariaDB
- *   env: N (sockets, default 1000, at most 5000 unless MAX_N is raised), CLIENTS (load-generator processes, 1),
+ *   env: N (sockets, default 1000, at most 5000 unless MAX_N is raised), CLIENTS (load-generator processes, 1, each
+ *        from its own source address 127.0.0.<k+2>),
  *        CONCURRENCY (handshakes in flight over all clients, 100), WINDOW_S (idle window for last_seen/CPU, 10),
  *        REVOKES (revokes timed one after another, 5), DEADLINE_S (whole run, 900),
  *        PAIR_API (devices paired through POST …/loyalty/devices, in parallel batches of 20; default 100),
@@ -275,9 +276,14 @@ async function memory(url: string, inspectPort: number) {
 }
 
 function spawnClient(): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--client'], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  // Its open-file limit raised to the hard limit: each socket is a file.
+  const child = spawn(
+    'sh',
+    ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', __filename, '--client'],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
   children.add(child);
   return child;
 }
@@ -340,6 +346,7 @@ async function connectAll(
       tokens: tokens.slice(k * per, (k + 1) * per),
       first: k * per,
       concurrency: Math.max(1, Math.round(CONCURRENCY / CLIENTS)),
+      localAddress: `127.0.0.${k + 2}`, // each client process from its own source address
     } satisfies ToClient);
   });
   const reports = await Promise.all(done);
