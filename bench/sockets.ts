@@ -8,7 +8,8 @@
  *   env: N (sockets, default 1000, at most 5000 unless MAX_N is raised), CLIENTS (load-generator processes, 1, each
  *        from its own source address 127.0.0.<k+2>),
  *        CONCURRENCY (handshakes in flight over all clients, 100), WINDOW_S (idle window for last_seen/CPU, 10),
- *        REVOKES (revokes timed one after another, 5), DEADLINE_S (whole run, 900),
+ *        REVOKES (revokes timed one after another, 5), DEADLINE_S (whole run, 900), FLUSH_MS (the hub's
+ *        LAST_SEEN_FLUSH_MS, 2000),
  *        PAIR_API (devices paired through POST …/loyalty/devices, in parallel batches of 20; default 100),
  *        BASELINE_REF (a commit: its hub is run too, from a git worktree, and compared with this one),
  *        PROFILE_DIR (a folder: CPU profiles of each server while the sockets connect and while they idle, taken
@@ -21,7 +22,7 @@
  * Tokens.createDeviceToken — the same tokens the API would hand out.
  *
  * Every server is its own process (the hub: node_modules/.bin/tsx src/main.ts with a temp DATA_DIR, LOG_LEVEL=warn,
- * LAST_SEEN_FLUSH_MS=2000, random port; the stock baseline: bench/stock.ts) and the sockets come from other processes
+ * LAST_SEEN_FLUSH_MS=FLUSH_MS, random port; the stock baseline: bench/stock.ts) and the sockets come from other processes
  * (this file with --client, socket.io-client, websocket only, one Manager per socket). Memory is read from each
  * server's /metrics (prom-client default metrics in both) after forcing a full GC through the inspector protocol
  * (servers start with --inspect on 127.0.0.1), before and after the N sockets connect.
@@ -119,6 +120,8 @@ const MAX_N = env('MAX_N', 5000);
 const CLIENTS = env('CLIENTS', 1);
 const CONCURRENCY = env('CONCURRENCY', 100);
 const WINDOW_S = env('WINDOW_S', 10);
+/** The hub's LAST_SEEN_FLUSH_MS: 2 s shows flushes within the window; the server's default is 15 s. */
+const FLUSH_MS = env('FLUSH_MS', 2000);
 const REVOKES = env('REVOKES', 5);
 const DEADLINE_S = env('DEADLINE_S', 900);
 const PAIR_API = env('PAIR_API', 100);
@@ -447,7 +450,7 @@ async function runHub(root = '.') {
     PORT: String(port),
     DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
-    LAST_SEEN_FLUSH_MS: '2000',
+    LAST_SEEN_FLUSH_MS: String(FLUSH_MS),
     // Every tablet of the bench comes from a few loopback addresses: lift the per-address limits.
     SOCKET_MAX_PER_ADDRESS: '1000000',
     SOCKET_CONNECTS_PER_MINUTE: '1000000',
@@ -626,7 +629,7 @@ async function main() {
       .join(' ')}`,
   );
   console.log(
-    `N=${N} sockets from ${CLIENTS} client process(es), ${CONCURRENCY} handshakes in flight, idle window ${WINDOW_S} s, LAST_SEEN_FLUSH_MS=2000, ping 8 s`,
+    `N=${N} sockets from ${CLIENTS} client process(es), ${CONCURRENCY} handshakes in flight, idle window ${WINDOW_S} s, LAST_SEEN_FLUSH_MS=${FLUSH_MS}, ping 8 s`,
   );
 
   const bare = await runBare();
