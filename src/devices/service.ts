@@ -158,16 +158,17 @@ export class DeviceService {
 
   /** Idempotent: only the first call sets revoked_at, the actor and the reason; later calls return the same device. */
   async revoke(merchantId: number, deviceId: number, actor: Actor, reason: string | undefined): Promise<DeviceView> {
-    await this.find(merchantId, deviceId);
     const now = new Date();
-    // The row as it stands after the update (this call's revoke, or the first one's), read once, in the transaction.
+    // The row as it stands after the update (this call's revoke, or the first one's), read once, in the transaction;
+    // no row: another merchant's device or none (404). No read before: the drop waits on every round trip.
     const { device, affected } = await transaction(this.db, async (m) => {
       const repo = m.getRepository(TerminalDevice);
       const res = await repo.update(
         { id: deviceId, merchantId, revokedAt: IsNull() },
         { revokedAt: now, revokedById: actor.id, revokedReason: reason || null, updatedAt: now },
       );
-      const row = await repo.findOneByOrFail({ id: deviceId, merchantId });
+      const row = await repo.findOneBy({ id: deviceId, merchantId });
+      if (!row) throw notFound();
       if (res.affected) await this.events.record(m, 'device.revoked', { device: row, actor });
       return { device: row, affected: Boolean(res.affected) };
     });
