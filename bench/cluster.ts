@@ -15,13 +15,21 @@
  * The per-address limits are lifted (a few loopback addresses stand for thousands of stores). Appends a dated row to
  * bench/RESULTS.md.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { io } from 'socket.io-client';
-import { benchMerchant, benchStores, bulkPair, recordResult, startBenchServer } from './harness';
+import {
+  benchMerchant,
+  benchStores,
+  bulkPair,
+  recordResult,
+  spawnLoadClient,
+  startBenchServer,
+  until,
+} from './harness';
 import type { FromClient, ToClient } from './sockets';
 
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
@@ -36,20 +44,6 @@ const PRESENCE_TTL_MS = 30_000; // the server's default
 const DATABASE_URL = process.env.DATABASE_URL ?? 'mysql://root@127.0.0.1:3306/th_cluster_bench';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const now = () => performance.timeOrigin + performance.now();
-
-async function until(what: string, done: () => boolean, progress: () => string): Promise<number> {
-  const t0 = now();
-  let said = t0;
-  while (!done()) {
-    if (now() - t0 > DEADLINE_S * 1000) throw new Error(`${what}: not within ${DEADLINE_S} s (${progress()})`);
-    if (now() - said > 15_000) {
-      said = now();
-      console.log(`  … ${what}: ${((said - t0) / 1000).toFixed(0)} s, ${progress()}`);
-    }
-    await sleep(100);
-  }
-  return now();
-}
 
 /** Redis's calls per command since the server started (INFO commandstats). */
 async function commandstats(redis: Redis): Promise<Map<string, number>> {
@@ -127,19 +121,7 @@ async function main() {
     const revokedAt = new Map<number, (at: number) => void>();
     const connected: Extract<FromClient, { type: 'connected' }>[] = [];
     for (let k = 0; k < NODES; k++) {
-      const child = spawn(
-        'sh',
-        [
-          '-c',
-          'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"',
-          process.execPath,
-          '--import',
-          'tsx',
-          path.join(__dirname, 'sockets.ts'),
-          '--client',
-        ],
-        { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-      );
+      const child = spawnLoadClient(path.join(__dirname, 'sockets.ts'));
       child.on('message', (m: FromClient) => {
         if (m.type === 'connected') connected.push(m);
         if (m.type === 'revoked') revokedAt.get(m.index)?.(m.at);
@@ -160,12 +142,12 @@ async function main() {
       } satisfies ToClient);
     const progress = () =>
       `${connected.length}/${NODES} clients done, dashboard ${online.size} online, ${lost.size} node_lost`;
-    await until('connections', () => connected.length === NODES, progress);
+    await until('connections', () => connected.length === NODES, DEADLINE_S, progress);
     const tSockets = Math.max(...connected.map((c) => c.end));
     const ok = connected.reduce((a, c) => a + c.ok, 0);
     const errors: Record<string, number> = {};
     for (const c of connected) for (const [k, v] of Object.entries(c.errors)) errors[k] = (errors[k] ?? 0) + v;
-    const tDashboard = await until('dashboard', () => online.size === ok, progress);
+    const tDashboard = await until('dashboard', () => online.size === ok, DEADLINE_S, progress);
     const redis1 = await commandstats(redis);
     console.log(
       `connected ${ok}/${TABLETS} (failed ${JSON.stringify(errors)}) in ${((tSockets - tConnect) / 1000).toFixed(0)} s, ` +
@@ -210,7 +192,7 @@ async function main() {
     const onlineBefore = online.size;
     const tKill = now();
     victim.kill();
-    const tLost = await until('node_lost', () => lost.size >= expected, progress);
+    const tLost = await until('node_lost', () => lost.size >= expected, DEADLINE_S, progress);
     console.log(
       `kill -9 of node ${NODES - 1} (${expected} tablets): all offline (node_lost) on the dashboard after ` +
         `${((tLost - tKill) / 1000).toFixed(1)} s (PRESENCE_TTL_MS ${PRESENCE_TTL_MS}); online ${onlineBefore} → ${online.size}`,

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -180,4 +180,40 @@ export function recordResult(script: string, row: string): void {
   if (at < 0) lines.push(row);
   else lines.splice(at + 1, 0, row);
   fs.writeFileSync(file, lines.join('\n'));
+}
+
+/**
+ * A load-generating process (`node --import tsx <file> --client`, an IPC channel to it) with its open-file limit
+ * raised to the hard limit: each of its sockets is a file.
+ */
+export function spawnLoadClient(file: string): ChildProcess {
+  return spawn(
+    'sh',
+    ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', file, '--client'],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+  );
+}
+
+/**
+ * Waits until `done()`, saying how it goes (`progress()`) every 10 s; throws past `deadlineS`. Resolves with the
+ * moment it was done (ms, `performance.timeOrigin + performance.now()`: one clock across processes).
+ */
+export async function until(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  deadlineS: number,
+  progress: () => string = () => '',
+): Promise<number> {
+  const now = () => performance.timeOrigin + performance.now();
+  const t0 = now();
+  let said = t0;
+  while (!(await done())) {
+    if (now() - t0 > deadlineS * 1000) throw new Error(`${what}: not within ${deadlineS} s (${progress()})`);
+    if (now() - said > 10_000) {
+      said = now();
+      console.log(`  … ${what}: ${((said - t0) / 1000).toFixed(0)} s, ${progress()}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return now();
 }

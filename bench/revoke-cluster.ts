@@ -35,7 +35,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
-import { benchMerchant, benchStores, bulkPair, recordResult, startBenchServer } from './harness';
+import { benchMerchant, benchStores, bulkPair, recordResult, spawnLoadClient, startBenchServer } from './harness';
 import { SERVER_OPTS } from './stock';
 
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
@@ -210,12 +210,7 @@ interface Tablets {
 /** CLIENTS processes, each with its share of `auths` (tablet i is auths[i]), connected to `url`. */
 async function connectTablets(url: string, auths: Record<string, unknown>[], ready: 'session' | 'connect') {
   const clients = Array.from({ length: CLIENTS }, () => {
-    // The client's open-file limit raised to the hard limit: each tablet is a socket.
-    const child = spawn(
-      'sh',
-      ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', __filename, '--client'],
-      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
-    );
+    const child = spawnLoadClient(__filename);
     children.add(child);
     return child;
   });

@@ -35,7 +35,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
 import WebSocket from 'ws';
 import { randomBytes } from 'node:crypto';
-import { ADMIN, apiClient, bulkPair } from './harness';
+import { ADMIN, apiClient, bulkPair, spawnLoadClient } from './harness';
 import { stockTokens } from './stock';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -279,14 +279,7 @@ async function memory(url: string, inspectPort: number) {
 }
 
 function spawnClient(): ChildProcess {
-  // Its open-file limit raised to the hard limit: each socket is a file.
-  const child = spawn(
-    'sh',
-    ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', __filename, '--client'],
-    {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    },
-  );
+  const child = spawnLoadClient(__filename);
   children.add(child);
   return child;
 }

@@ -22,7 +22,15 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { io } from 'socket.io-client';
 import { MemoryCredentialStore, TabletClient } from '../src/client';
-import { benchMerchant, benchStores, bulkPair, recordResult, startBenchServer } from './harness';
+import {
+  benchMerchant,
+  benchStores,
+  bulkPair,
+  recordResult,
+  spawnLoadClient,
+  startBenchServer,
+  until,
+} from './harness';
 import { stockTokens } from './stock';
 
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
@@ -100,14 +108,7 @@ interface Server {
 function spawnClients(): { children: ChildProcess[]; reports: Report[] } {
   const reports: Report[] = [];
   const children = Array.from({ length: CLIENTS }, (_, k) => {
-    // The client's open-file limit raised to the hard limit: each tablet is a socket.
-    const child = spawn(
-      'sh',
-      ['-c', 'ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"', process.execPath, '--import', 'tsx', __filename, '--client'],
-      {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      },
-    );
+    const child = spawnLoadClient(__filename);
     child.on('message', (r: Report) => {
       reports[k] = r;
     });
@@ -121,24 +122,6 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
-
-async function until(
-  what: string,
-  done: () => boolean | Promise<boolean>,
-  progress: () => string = () => '',
-): Promise<number> {
-  const t0 = now();
-  let said = t0;
-  while (!(await done())) {
-    if (now() - t0 > DEADLINE_S * 1000) throw new Error(`${what}: not within ${DEADLINE_S} s (${progress()})`);
-    if (now() - said > 10_000) {
-      said = now();
-      console.log(`  … ${what}: ${((said - t0) / 1000).toFixed(0)} s, ${progress()}`);
-    }
-    await sleep(50);
-  }
-  return now();
-}
 
 async function storm(name: string, server: Server, tokens: string[]) {
   const { children, reports } = spawnClients();
@@ -160,6 +143,7 @@ async function storm(name: string, server: Server, tokens: string[]) {
   await until(
     `${name}: first connections`,
     () => online() && (server.dashboardOnline?.() ?? tokens.length) === tokens.length,
+    DEADLINE_S,
     progress,
   );
   console.log(
@@ -171,11 +155,12 @@ async function storm(name: string, server: Server, tokens: string[]) {
   const restartAt = now();
   await server.restart();
   const upAt = now();
-  const allSessions = await until(`${name}: every tablet back`, online, progress);
+  const allSessions = await until(`${name}: every tablet back`, online, DEADLINE_S, progress);
   const allOnDashboard = server.dashboardOnline
     ? await until(
         `${name}: every device online on the dashboard`,
         () => server.dashboardOnline!() === tokens.length,
+        DEADLINE_S,
         progress,
       )
     : Number.NaN;
