@@ -17,7 +17,6 @@
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import os from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { io } from 'socket.io-client';
@@ -30,7 +29,7 @@ import {
   startBenchServer,
   until,
 } from './harness';
-import type { FromClient, ToClient } from './sockets';
+import { type FromClient, LOAD_CLIENT, type ToClient } from './load-client';
 
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 const NODES = env('NODES', 6);
@@ -121,7 +120,7 @@ async function main() {
     const revokedAt = new Map<number, (at: number) => void>();
     const connected: Extract<FromClient, { type: 'connected' }>[] = [];
     for (let k = 0; k < NODES; k++) {
-      const child = spawnLoadClient(path.join(__dirname, 'sockets.ts'));
+      const child = spawnLoadClient(LOAD_CLIENT);
       child.on('message', (m: FromClient) => {
         if (m.type === 'connected') connected.push(m);
         if (m.type === 'revoked') revokedAt.get(m.index)?.(m.at);
@@ -135,7 +134,7 @@ async function main() {
       c.send({
         type: 'connect',
         url: nodes[k].url,
-        tokens: devices.slice(k * per, (k + 1) * per).map((d) => d.token),
+        auths: devices.slice(k * per, (k + 1) * per).map((d) => ({ token: d.token })),
         first: k * per,
         concurrency: CONCURRENCY,
         localAddress: `127.0.0.${k + 2}`,

@@ -183,7 +183,8 @@ export function recordResult(script: string, row: string): void {
 }
 
 /**
- * A load-generating process (`node --import tsx <file> --client`, an IPC channel to it) with its open-file limit
+ * A load-generating process (`node --import tsx <file> --client`: bench/load-client.ts, or a bench's own client
+ * mode; an IPC channel to it) with its open-file limit
  * raised to the hard limit: each of its sockets is a file.
  */
 export function spawnLoadClient(file: string): ChildProcess {

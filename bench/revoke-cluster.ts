@@ -24,7 +24,7 @@
  * The hub: two nodes (bench/harness.ts startBenchServer: `tsx src/main.ts`) on the same MariaDB database and Redis,
  * the same DATA_DIR (shared JWT keys), per-address limits lifted; N + WARMUP devices bulk-paired (harness bulkPair).
  * Tablets are raw socket.io-client sockets (websocket only, no reconnection, one Manager each) from CLIENTS
- * processes (this file with --client, open-file limit raised to the hard limit), ~CONCURRENCY handshakes in flight;
+ * processes (bench/load-client.ts, open-file limit raised to the hard limit), ~CONCURRENCY handshakes in flight;
  * each counts once it has `session` (hub) / `connect` (stock). Appends a dated row to bench/RESULTS.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -34,8 +34,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { io, type Socket as ClientSocket } from 'socket.io-client';
 import { benchMerchant, benchStores, bulkPair, recordResult, spawnLoadClient, startBenchServer } from './harness';
+import { type FromClient, LOAD_CLIENT, nextMessage, type ToClient } from './load-client';
 import { SERVER_OPTS } from './stock';
 
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
@@ -54,81 +54,6 @@ const LIMITS = {
 };
 const now = () => performance.timeOrigin + performance.now();
 const randomPort = () => 12000 + Math.floor(Math.random() * 20000);
-
-// ---------------------------------------------------------------------------------------------------------------
-// --client: sockets from one source address; relays `revoked` and the drop that follows.
-type ToClient =
-  | {
-      type: 'connect';
-      url: string;
-      auths: Record<string, unknown>[];
-      first: number;
-      concurrency: number;
-      localAddress: string;
-      ready: 'session' | 'connect';
-    }
-  | { type: 'stats' }
-  | { type: 'close' };
-type FromClient =
-  | { type: 'ready' }
-  | { type: 'connected'; ok: number; failed: number; errors: Record<string, number>; seconds: number }
-  | { type: 'revoked'; index: number; at: number }
-  | { type: 'dropped'; index: number; at: number; why: string }
-  | { type: 'stats'; open: number; disconnects: Record<string, number> };
-
-function client() {
-  const sockets: ClientSocket[] = [];
-  const disconnects: Record<string, number> = {};
-  const send = (m: FromClient) => process.send!(m);
-  process.on('message', async (m: ToClient) => {
-    if (m.type === 'close') {
-      for (const s of sockets) s.disconnect();
-      setTimeout(() => process.exit(0), 200);
-    } else if (m.type === 'stats') {
-      send({ type: 'stats', open: sockets.filter((s) => s.connected).length, disconnects });
-    } else {
-      const errors: Record<string, number> = {};
-      let ok = 0;
-      let failed = 0;
-      let next = 0;
-      const t0 = now();
-      const one = (i: number) =>
-        new Promise<void>((resolve) => {
-          const s = io(`${m.url}/devices`, {
-            transports: ['websocket'],
-            forceNew: true,
-            reconnection: false,
-            timeout: 60_000,
-            auth: m.auths[i],
-            localAddress: m.localAddress,
-          } as Parameters<typeof io>[1]);
-          sockets.push(s);
-          s.once(m.ready, () => {
-            ok++;
-            resolve();
-          });
-          s.once('connect_error', (err: Error & { data?: { code?: string } }) => {
-            const key = err.data?.code ?? err.message;
-            errors[key] = (errors[key] ?? 0) + 1;
-            failed++;
-            resolve();
-          });
-          s.on('revoked', () => send({ type: 'revoked', index: m.first + i, at: now() }));
-          s.on('disconnect', (why) => {
-            disconnects[why] = (disconnects[why] ?? 0) + 1;
-            send({ type: 'dropped', index: m.first + i, at: now(), why });
-          });
-        });
-      await Promise.all(
-        Array.from({ length: Math.min(m.concurrency, m.auths.length) }, async () => {
-          while (next < m.auths.length) await one(next++);
-        }),
-      );
-      send({ type: 'connected', ok, failed, errors, seconds: (now() - t0) / 1000 });
-    }
-  });
-  send({ type: 'ready' });
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // --stock <port>: stock Socket.IO with the Redis adapter. Sockets (auth {id}) join `device:<id>`; `POST /revoke/<id>`
@@ -183,18 +108,6 @@ function killAll() {
   }
 }
 
-const nextMessage = <T extends FromClient['type']>(child: ChildProcess, type: T, timeoutMs: number) =>
-  new Promise<Extract<FromClient, { type: T }>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} from a client within ${timeoutMs} ms`)), timeoutMs);
-    const on = (m: FromClient) => {
-      if (m.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', on);
-      resolve(m as Extract<FromClient, { type: T }>);
-    };
-    child.on('message', on);
-  });
-
 interface Tablets {
   clients: ChildProcess[];
   ok: number;
@@ -210,7 +123,7 @@ interface Tablets {
 /** CLIENTS processes, each with its share of `auths` (tablet i is auths[i]), connected to `url`. */
 async function connectTablets(url: string, auths: Record<string, unknown>[], ready: 'session' | 'connect') {
   const clients = Array.from({ length: CLIENTS }, () => {
-    const child = spawnLoadClient(__filename);
+    const child = spawnLoadClient(LOAD_CLIENT);
     children.add(child);
     return child;
   });
@@ -236,6 +149,7 @@ async function connectTablets(url: string, auths: Record<string, unknown>[], rea
         concurrency: Math.max(1, Math.round(CONCURRENCY / CLIENTS)),
         localAddress: `127.0.0.${k + 2}`,
         ready,
+        relayDrops: true,
       } satisfies ToClient);
       return done;
     }),
@@ -259,7 +173,7 @@ async function connectTablets(url: string, auths: Record<string, unknown>[], rea
     ok: reports.reduce((a, r) => a + r.ok, 0),
     failed: reports.reduce((a, r) => a + r.failed, 0),
     errors,
-    seconds: Math.max(...reports.map((r) => r.seconds)),
+    seconds: (Math.max(...reports.map((r) => r.end)) - Math.min(...reports.map((r) => r.start))) / 1000,
     expect: (index) => ({
       revoked: within('`revoked`', waiting.revoked, index),
       dropped: within('disconnect', waiting.dropped, index),
@@ -498,8 +412,7 @@ async function main() {
   );
 }
 
-if (process.argv[2] === '--client') client();
-else if (process.argv[2] === '--stock') stockServer(Number(process.argv[3]));
+if (process.argv[2] === '--stock') stockServer(Number(process.argv[3]));
 else
   main().then(
     () => {

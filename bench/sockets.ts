@@ -23,7 +23,7 @@
  *
  * Every server is its own process (the hub: node_modules/.bin/tsx src/main.ts with a temp DATA_DIR, LOG_LEVEL=warn,
  * LAST_SEEN_FLUSH_MS=FLUSH_MS, random port; the stock baseline: bench/stock.ts) and the sockets come from other processes
- * (this file with --client, socket.io-client, websocket only, one Manager per socket). Memory is read from each
+ * (bench/load-client.ts, socket.io-client, websocket only, one Manager per socket). Memory is read from each
  * server's /metrics (prom-client default metrics in both) after forcing a full GC through the inspector protocol
  * (servers start with --inspect on 127.0.0.1), before and after the N sockets connect.
  */
@@ -32,87 +32,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { io, type Socket as ClientSocket } from 'socket.io-client';
+import { io } from 'socket.io-client';
 import WebSocket from 'ws';
 import { randomBytes } from 'node:crypto';
 import { ADMIN, apiClient, bulkPair, spawnLoadClient } from './harness';
+import { type FromClient, LOAD_CLIENT, nextMessage, type ToClient } from './load-client';
 import { stockTokens } from './stock';
 
 const now = () => performance.timeOrigin + performance.now();
 const env = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
 /** Below the ephemeral range (32768+), so that the clients' own ports never take the servers'. */
 const randomPort = () => 12000 + Math.floor(Math.random() * 20000);
-// ---------------------------------------------------------------------------------------------------------------
-// --client: the load generator. Gets {url, tokens, concurrency} over IPC, connects, reports; relays `revoked`.
-export type ToClient =
-  | { type: 'connect'; url: string; tokens: string[]; concurrency: number; first: number; localAddress?: string }
-  | { type: 'stats' }
-  | { type: 'close' };
-export type FromClient =
-  | {
-      type: 'connected';
-      ok: number;
-      failed: number;
-      errors: Record<string, number>;
-      start: number;
-      end: number;
-      latencies: number[];
-    }
-  | { type: 'revoked'; index: number; at: number }
-  | { type: 'stats'; open: number; disconnects: Record<string, number> };
-
-function loadClient() {
-  const sockets: ClientSocket[] = [];
-  const disconnects: Record<string, number> = {};
-  const send = (m: FromClient) => process.send!(m);
-  process.on('message', async (m: ToClient) => {
-    if (m.type === 'close') {
-      for (const s of sockets) s.disconnect();
-      setTimeout(() => process.exit(0), 200);
-    } else if (m.type === 'stats') {
-      send({ type: 'stats', open: sockets.filter((s) => s.connected).length, disconnects });
-    } else if (m.type === 'connect') {
-      const errors: Record<string, number> = {};
-      const latencies: number[] = [];
-      let next = 0;
-      let failed = 0;
-      const start = now();
-      const one = (i: number) =>
-        new Promise<void>((resolve) => {
-          const t0 = now();
-          const s = io(`${m.url}/devices`, {
-            transports: ['websocket'],
-            forceNew: true,
-            reconnection: false,
-            timeout: 60_000,
-            auth: { token: m.tokens[i] },
-            ...(m.localAddress ? { localAddress: m.localAddress } : {}),
-          });
-          sockets.push(s);
-          s.once('session', () => {
-            latencies.push(now() - t0);
-            resolve();
-          });
-          s.once('connect_error', (err) => {
-            errors[err.message] = (errors[err.message] ?? 0) + 1;
-            failed++;
-            resolve();
-          });
-          s.on('revoked', () => send({ type: 'revoked', index: m.first + i, at: now() }));
-          s.on('disconnect', (why) => {
-            disconnects[why] = (disconnects[why] ?? 0) + 1;
-          });
-        });
-      await Promise.all(
-        Array.from({ length: Math.min(m.concurrency, m.tokens.length) }, async () => {
-          while (next < m.tokens.length) await one(next++);
-        }),
-      );
-      send({ type: 'connected', ok: latencies.length, failed, errors, start, end: now(), latencies });
-    }
-  });
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The orchestrator.
 const N = Number(process.argv[2] ?? env('N', 1000));
@@ -279,21 +209,10 @@ async function memory(url: string, inspectPort: number) {
 }
 
 function spawnClient(): ChildProcess {
-  const child = spawnLoadClient(__filename);
+  const child = spawnLoadClient(LOAD_CLIENT);
   children.add(child);
   return child;
 }
-const nextMessage = <T extends FromClient['type']>(c: ChildProcess, type: T, timeoutMs: number) =>
-  new Promise<Extract<FromClient, { type: T }>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`client: no ${type} within ${timeoutMs} ms`)), timeoutMs);
-    const on = (m: FromClient) => {
-      if (m.type !== type) return;
-      clearTimeout(timer);
-      c.off('message', on);
-      resolve(m as Extract<FromClient, { type: T }>);
-    };
-    c.on('message', on);
-  });
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -339,7 +258,7 @@ async function connectAll(
     c.send({
       type: 'connect',
       url,
-      tokens: tokens.slice(k * per, (k + 1) * per),
+      auths: tokens.slice(k * per, (k + 1) * per).map((token) => ({ token })),
       first: k * per,
       concurrency: Math.max(1, Math.round(CONCURRENCY / CLIENTS)),
       localAddress: `127.0.0.${k + 2}`, // each client process from its own source address
@@ -721,7 +640,6 @@ if (process.argv[2] === '--bulk-pair')
       process.exit(1);
     },
   );
-else if (process.argv[2] === '--client') loadClient();
 else
   main()
     .catch((err) => {
