@@ -6,6 +6,8 @@ import type { Config } from '../config';
 
 /** How far ahead of this node's clock a token's `iat` may be. */
 const MAX_CLOCK_SKEW_S = 60;
+/** Tokens whose signature and claims verified lately, kept to be recognised (the oldest goes first beyond this). */
+const REMEMBERED_TOKENS = 10_000;
 
 /** The only algorithm accepted; pinned so `alg: none` or an algorithm swap can never verify. */
 export const JWT_ALG = 'HS256';
@@ -27,6 +29,13 @@ export class Keyring {
    * KeyObject into one on every call (a quarter of a device-token check, measured).
    */
   private readonly cryptoKeys = new Map<string, Promise<CryptoKey>>();
+  /**
+   * Tokens verified with `remember` (REST calls), with what they were verified for and their claims: the same string
+   * again needs neither the HMAC (a WebCrypto job on the thread pool) nor the parse, only its `exp` against the clock.
+   * An HMAC is a function of the string, so an equal string is an equally genuine token; everything else (the device
+   * or user row: revoked, renewed, password changed) is still read by the caller on every request.
+   */
+  private readonly remembered = new Map<string, { typ: string; audience: string; payload: JWTPayload }>();
 
   private constructor(
     private readonly keys: Map<string, KeyObject>,
@@ -72,18 +81,29 @@ export class Keyring {
 
   /**
    * Signature, algorithm, typ, iss, aud, exp and required claims; an `iat` more than a minute ahead of this clock
-   * is refused too (a token from the future was not issued by us, or a clock is badly off). Throws.
+   * is refused too (a token from the future was not issued by us, or a clock is badly off). Throws. `remember`: keep
+   * the verified token (up to REMEMBERED_TOKENS), so that its next verification is a lookup and a clock check.
    */
-  async verify(token: string, opts: { typ: string; audience: string }) {
-    const result = await jwtVerify(token, (header) => this.cryptoKey(header.kid), {
+  async verify(token: string, opts: { typ: string; audience: string }, remember = false): Promise<JWTPayload> {
+    const known = this.remembered.get(token);
+    if (known) {
+      if (known.typ === opts.typ && known.audience === opts.audience && Number(known.payload.exp) > Date.now() / 1000)
+        return known.payload;
+      this.remembered.delete(token); // expired (or asked for as something else): verified afresh
+    }
+    const { payload } = await jwtVerify(token, (header) => this.cryptoKey(header.kid), {
       algorithms: [JWT_ALG],
       issuer: JWT_ISSUER,
       audience: opts.audience,
       typ: opts.typ,
       requiredClaims: ['iss', 'aud', 'sub', 'exp', 'iat', 'jti'],
     });
-    if (Number(result.payload.iat) > Date.now() / 1000 + MAX_CLOCK_SKEW_S) throw new Error('iat in the future');
-    return result;
+    if (Number(payload.iat) > Date.now() / 1000 + MAX_CLOCK_SKEW_S) throw new Error('iat in the future');
+    if (remember) {
+      if (this.remembered.size >= REMEMBERED_TOKENS) this.remembered.delete(this.remembered.keys().next().value!);
+      this.remembered.set(token, { typ: opts.typ, audience: opts.audience, payload: Object.freeze(payload) });
+    }
+    return payload;
   }
 }
 

@@ -69,15 +69,15 @@ export class Tokens {
     } catch {
       throw new AppError('INVALID_TOKEN');
     }
-    if (typ === USER_TOKEN.typ) return this.verifyUserToken(token);
+    if (typ === USER_TOKEN.typ) return this.verifyUserToken(token, opts);
     if (typ === DEVICE_TOKEN.typ) return this.verifyDeviceToken(token, opts);
     throw new AppError('INVALID_TOKEN');
   }
 
-  async verifyUserToken(token: string): Promise<UserPrincipal> {
+  async verifyUserToken(token: string, opts: { socket?: boolean } = {}): Promise<UserPrincipal> {
     let payload: { sub?: string; tv?: unknown };
     try {
-      payload = (await this.keyring.verify(token, USER_TOKEN)).payload;
+      payload = await this.keyring.verify(token, USER_TOKEN, !opts.socket);
     } catch (err) {
       throw new AppError(err instanceof joseErrors.JWTExpired ? 'TOKEN_EXPIRED' : 'INVALID_TOKEN');
     }
@@ -108,7 +108,7 @@ export class Tokens {
     let payload: { sub?: string; jti?: string; exp?: number };
     let jwtExpired = false;
     try {
-      payload = (await this.keyring.verify(token, DEVICE_TOKEN)).payload;
+      payload = await this.keyring.verify(token, DEVICE_TOKEN, !opts.socket);
     } catch (err) {
       // jose checks the signature before the claims: an expired token here is genuine, so its row still decides
       // between revoked and expired.

@@ -47,6 +47,8 @@ export const RENEWAL_GRACE_MS = 24 * 3_600_000;
 
 /** Rows per statement of the batched writes: far below SQLite's and MySQL's parameter limits. */
 const CHUNK = 500;
+/** Devices seen alike (same time, same address, no state) written by one plain UPDATE when at least this many. */
+const ALIKE_MIN = 10;
 
 /**
  * Pairing, listing, renaming, revoking and reissuing terminal devices. Every method that a portal calls takes the
@@ -234,18 +236,44 @@ export class DeviceService {
   }
 
   /**
-   * Writes batched last_seen values: one `UPDATE … CASE` statement per chunk of devices, so a device costs at most
-   * one row write per flush however chatty its socket is.
+   * Writes batched last_seen values, so a device costs at most one row write per flush however chatty its socket
+   * is. Devices seen at the same moment from the same address with no state to merge (the connected devices a
+   * flush counts seen share its time, and tablets of a store share their NAT address) are written by
+   * `UPDATE … SET last_seen_at = ?, last_seen_ip = ? WHERE id IN (…)`, one statement per chunk; the others by one
+   * `UPDATE … CASE id …` per chunk (its cost grows with the square of the chunk: a branch per device, tried per row).
    */
   async recordLastSeen(batch: [deviceId: number, seen: LastSeen][], onChunk?: (rows: number) => void): Promise<void> {
     const meta = this.db.getMetadata(TerminalDevice);
     const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
     const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
+    const alike = new Map<string, { seen: LastSeen; ids: number[] }>();
+    for (const [id, seen] of batch) {
+      if (seen.state) continue;
+      const key = `${seen.at.getTime()} ${seen.ip}`;
+      const group = alike.get(key);
+      if (group) group.ids.push(id);
+      else alike.set(key, { seen, ids: [id] });
+    }
+    const each: [number, LastSeen][] = batch.filter(([, s]) => s.state);
+    for (const { seen, ids } of alike.values()) {
+      if (ids.length < ALIKE_MIN) {
+        for (const id of ids) each.push([id, seen]);
+        continue;
+      }
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const chunk = ids.slice(i, i + CHUNK);
+        await this.db.query(
+          `UPDATE ${meta.tableName} SET last_seen_at = ?, last_seen_ip = ? WHERE id IN (${chunk.map(() => '?').join(', ')})`,
+          [toDb(seen.at), seen.ip, ...chunk],
+        );
+        onChunk?.(chunk.length);
+      }
+    }
     // Reported state is a JSON merge patch over the stored state (never null values): SQLite's json_patch and
     // MySQL/MariaDB's JSON_MERGE_PATCH keep the fields a report left out, whichever node wrote them.
     const patch = this.db.options.type === 'mysql' ? 'JSON_MERGE_PATCH' : 'json_patch';
-    for (let i = 0; i < batch.length; i += CHUNK) {
-      const chunk = batch.slice(i, i + CHUNK);
+    for (let i = 0; i < each.length; i += CHUNK) {
+      const chunk = each.slice(i, i + CHUNK);
       const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
       const reported = chunk.filter(([, s]) => s.state);
       const stateWhens = reported.map(() => `WHEN ? THEN ${patch}(COALESCE(state, '{}'), ?)`).join(' ');

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 import type { Counter } from 'prom-client';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
@@ -20,6 +20,13 @@ const REFUSAL_COST = 5;
 const facts = new WeakMap<object, ConnectionFacts>();
 /** The address `allowRequest` found for a request, for the connection it opens (read once per connection). */
 const addresses = new WeakMap<IncomingMessage, string>();
+/**
+ * Engine.IO's stand-in response of a WebSocket upgrade, by request. Engine.IO keeps it as long as the connection (in
+ * a `close` listener on the TCP socket) and it holds the request: headers, raw headers, URL, streams state, about a
+ * kilobyte per connection. Once the connection is made it lets go of its request (`req`, which it needs only while
+ * the upgrade's headers are written).
+ */
+const upgrades = new WeakMap<IncomingMessage, { req: IncomingMessage | null }>();
 
 /** The facts kept of an Engine.IO connection (`socket.conn`). */
 export const factsOf = (conn: object): ConnectionFacts | undefined => facts.get(conn);
@@ -79,6 +86,11 @@ export class ConnectionGuard {
 
   /** Keeps the facts of each connection and counts it against its address until it closes. */
   attach(io: Server): void {
+    io.engine.use((req: IncomingMessage, res: unknown, next: () => void) => {
+      if (!(res instanceof ServerResponse) && res && typeof res === 'object' && 'req' in res)
+        upgrades.set(req, res as { req: IncomingMessage | null });
+      next();
+    });
     io.engine.on('connection', (raw: { request: IncomingMessage | null; on(e: 'close', f: () => void): void }) => {
       const req = raw.request!;
       const ip = addresses.get(req) ?? this.ipOf(req);
@@ -90,6 +102,8 @@ export class ConnectionGuard {
         tokenInQuery: [...query.keys()].some((name) => CREDENTIAL_NAME.test(name)),
       });
       raw.request = null;
+      const upgrade = upgrades.get(req);
+      if (upgrade) upgrade.req = null;
       this.open.set(ip, (this.open.get(ip) ?? 0) + 1);
       raw.on('close', this.closed); // emitted once; `on` spares the wrapper `once` makes per connection
     });

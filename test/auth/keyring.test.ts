@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Keyring } from '../../src/auth/keyring';
+import { DEVICE_TOKEN, USER_TOKEN } from '../../src/auth/tokens';
 import { tempDir } from '../helpers';
 
 describe('keyring: the key file is held to the same rules as JWT_KEYS', () => {
@@ -28,5 +29,42 @@ describe('keyring: the key file is held to the same rules as JWT_KEYS', () => {
   it('loads a good file and signs with its first key', async () => {
     const keyring = load([{ kid: 'k2026', secret: Buffer.alloc(32, 2).toString('base64url') }])();
     expect(keyring.activeKid).to.equal('k2026');
+  });
+});
+
+describe('keyring: a verified token is remembered for REST, and refused as soon as it would be refused', () => {
+  const keyring = Keyring.load({
+    jwtKeys: [{ kid: 'k1', secret: Buffer.alloc(32, 3) }],
+    jwtActiveKid: undefined,
+    dataDir: tempDir(),
+  });
+  const kind = DEVICE_TOKEN;
+  const sign = (expiresAt: Date) => keyring.sign({}, { ...kind, subject: '1', jti: 'j1', expiresAt });
+
+  it('a remembered token verifies again until its exp, then is refused as expired', async () => {
+    const token = await sign(new Date(Date.now() + 1500));
+    expect((await keyring.verify(token, kind, true)).jti).to.equal('j1');
+    expect((await keyring.verify(token, kind, true)).sub).to.equal('1');
+    await new Promise((r) => setTimeout(r, 2100));
+    const err = await keyring.verify(token, kind, true).then(
+      () => null,
+      (e: Error) => e,
+    );
+    expect(err?.name).to.equal('JWTExpired');
+  });
+
+  it('a remembered token is still refused as another kind, and a changed byte is not it', async () => {
+    const token = await sign(new Date(Date.now() + 60_000));
+    await keyring.verify(token, kind, true);
+    const refused = (t: string, k: { typ: string; audience: string }) =>
+      keyring.verify(t, k, true).then(
+        () => false,
+        () => true,
+      );
+    expect(await refused(token, USER_TOKEN)).to.equal(true);
+    expect(await refused(token, { ...kind, audience: USER_TOKEN.audience })).to.equal(true);
+    const [h, p, sig] = token.split('.');
+    expect(await refused(`${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`, kind)).to.equal(true);
+    expect((await keyring.verify(token, kind, true)).jti).to.equal('j1');
   });
 });
