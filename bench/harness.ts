@@ -33,7 +33,8 @@ export async function startBenchServer(
   const port = env.PORT ? Number(env.PORT) : 12000 + Math.floor(Math.random() * 20000);
   const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'th-bench-'));
   const url = `http://127.0.0.1:${port}`;
-  const server = spawn('node_modules/.bin/tsx', ['src/main.ts'], {
+  // One process, as bench/stock.ts runs (the `tsx` command would run the server in a child of its own).
+  const server = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     env: {
       ...process.env,
       PORT: String(port),

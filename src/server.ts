@@ -124,13 +124,23 @@ export async function createServer(
     async close() {
       if (closed) return;
       closed = true;
+      // Each step timed, for the log line that ends a shutdown (what a restart under load waits for).
+      const ms: Record<string, number> = {};
+      let last = performance.now();
+      const step = (name: string) => {
+        const t = performance.now();
+        ms[name] = Math.round(t - last);
+        last = t;
+      };
       await jobs.stop();
-      await realtime.close();
+      step('jobs');
+      await realtime.close(step);
       clearInterval(auditFlush);
       clearInterval(outboxFlush);
       await events.idle();
       await Promise.all([audit.flush(), outbox.flush()]);
       await dispatcher.stop();
+      step('batches');
       if (outbox.buffered) logger.error({ lost: outbox.buffered }, 'webhook events not stored before shutdown');
       if (audit.buffered) logger.error({ lost: audit.buffered }, 'audit entries not written before shutdown');
       await new Promise<void>((resolve) => {
@@ -139,6 +149,8 @@ export async function createServer(
       });
       await redis?.quit();
       await db.destroy();
+      step('connections');
+      logger.info({ ms }, 'shut down');
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Counter } from 'prom-client';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { Server } from 'socket.io';
 import type { Config } from '../config';
+import { withDeadline } from '../errors';
 
 /** What a namespace needs of the HTTP request that opened the connection; the request itself is dropped. */
 export interface ConnectionFacts {
@@ -124,4 +125,30 @@ export class ConnectionGuard {
     const ip = factsOf(conn)?.ip;
     if (ip) this.attempts.penalty(ip, REFUSAL_COST - 1).catch(() => undefined);
   }
+}
+
+/** How long a shutdown waits for the clients to answer its close frames before it drops their connections. */
+export const CLOSE_WAIT_MS = 500;
+
+/**
+ * `io.close()`, bounded: every socket is disconnected and its client sent a WebSocket close frame at once, the
+ * listener stops; then the close handshakes are the clients' to finish. Waiting for each one (ws gives a silent peer
+ * 30 s) would hold a restart up for the slowest tablet: after `waitMs` the connections still open are dropped (the
+ * close frame is already on its way; the tablets reconnect either way).
+ */
+export async function closeSockets(io: Server, waitMs = CLOSE_WAIT_MS): Promise<void> {
+  // Engine.IO lets go of a connection as soon as it has sent its close frame; its `ws` socket (the transport's
+  // `socket`) lives on until the handshake ends, and only it can drop the TCP connection: taken beforehand.
+  const { clients } = io.engine as unknown as {
+    clients: Record<string, { transport?: { socket?: { terminate?(): void } } }>;
+  };
+  const sockets = Object.values(clients).map((conn) => conn.transport?.socket);
+  const closed = io.close(); // resolves once every connection of the HTTP server has ended
+  const answered = await withDeadline(closed, waitMs).then(
+    () => true,
+    () => false,
+  );
+  if (answered) return;
+  for (const ws of sockets) ws?.terminate?.(); // a no-op for one already closed
+  closed.catch(() => undefined); // HTTP requests still open are the caller's to close
 }

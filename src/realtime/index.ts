@@ -7,7 +7,7 @@ import { AppError, errorBody } from '../errors';
 import type { Logger } from '../logger';
 import { dashboardNamespace, type DashboardFeed } from './dashboard';
 import { type DevicesChannel, devicesNamespace } from './devices';
-import { ConnectionGuard } from './connections';
+import { ConnectionGuard, closeSockets } from './connections';
 import { EventLimiter } from './event-limit';
 
 import { LastSeenBatcher } from './last-seen';
@@ -24,7 +24,7 @@ export interface Realtime {
    * Shutdown, in order: this node's devices go offline on every dashboard (`server_shutdown`), Socket.IO closes,
    * the last_seen batcher flushes, heartbeats stop. The Redis connections belong to the caller.
    */
-  close(): Promise<void>;
+  close(step?: (done: string) => void): Promise<void>;
 }
 
 /** Built before DeviceService (which needs `presence`), attached once the HTTP server exists. With `redis`: cluster mode. */
@@ -194,7 +194,7 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         });
     },
 
-    async close() {
+    async close(step = () => undefined) {
       if (closing) return;
       closing = true;
       for (const cancel of graceTimers.values()) cancel();
@@ -207,8 +207,11 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
         } catch (err) {
           logger.error({ err }, 'could not announce this node going away');
         }
-        await io.close(); // also stops the HTTP listener; the caller closes the remaining HTTP connections
+        step('announce');
+        await closeSockets(io); // also stops the HTTP listener; the caller closes the remaining HTTP connections
+        step('sockets');
         await lastSeen.close();
+        step('lastSeen');
       }
     },
   };

@@ -1,8 +1,15 @@
 import { expect } from 'chai';
 import { Socket as EngineSocket } from 'engine.io-client';
 import { io } from 'socket.io-client';
-import { adminToken, createTenant, pairDevice, startHub, type TestHub, waitFor } from '../helpers';
-import { dashboardSocket, deviceSocket, refusal, tabletOnline } from '../socket-helpers';
+import { adminToken, createTenant, makeTenant, pairDevice, startHub, type TestHub, waitFor } from '../helpers';
+import {
+  dashboardSocket,
+  deviceSocket,
+  refusal,
+  silenceableProxy,
+  tabletOnline,
+  type TestSocket,
+} from '../socket-helpers';
 
 /** A bare Engine.IO connection that never joins a namespace; resolves once open, or rejects if refused. */
 function engineConnection(url: string): Promise<{ closed: Promise<number>; close(): void }> {
@@ -129,6 +136,26 @@ describe('realtime: floods', () => {
       other.close();
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('realtime: a shutdown does not wait for a tablet that stopped answering', () => {
+  it('closes within a second or two although the tablet never answers its close frame', async () => {
+    const t = await startHub();
+    const proxy = await silenceableProxy(t.port);
+    let tablet: TestSocket | undefined;
+    try {
+      const { token } = await pairDevice(t, await makeTenant(t, 1));
+      tablet = await tabletOnline(`http://127.0.0.1:${proxy.port}`, token, { reconnection: false });
+      proxy.blackhole(); // Wi-Fi gone: the close frame goes nowhere, no TCP close comes back
+      const started = Date.now();
+      await t.close();
+      // ws would wait 30 s for the close handshake; the shutdown waits CLOSE_WAIT_MS (500 ms) and drops it
+      expect(Date.now() - started).to.be.below(2500);
+    } finally {
+      tablet?.close();
+      proxy.close();
     }
   });
 });
