@@ -15,12 +15,13 @@
  * The per-address limits are lifted (a few loopback addresses stand for thousands of stores). Appends a dated row to
  * bench/RESULTS.md.
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
 import { io } from 'socket.io-client';
 import {
+  freshDatabase,
   benchMerchant,
   benchStores,
   bulkPair,
@@ -66,8 +67,7 @@ async function main() {
       .map((l) => l.toFixed(1))
       .join(' ')}; ping ${PING_MS} ms`,
   );
-  const db = new URL(DATABASE_URL).pathname.slice(1);
-  execFileSync('mysql', ['-uroot', '-h127.0.0.1', '-e', `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}`]);
+  freshDatabase(DATABASE_URL);
   process.env.DATABASE_URL = DATABASE_URL; // bulkPair writes there
   const nodeEnv = {
     DATABASE_URL,

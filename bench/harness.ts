@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,6 +20,20 @@ export const apiClient =
     if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${await res.text()}`);
     return res.json();
   };
+
+/** The MySQL/MariaDB database a `mysql://` URL names, dropped and created afresh (the `mysql` client, as root). */
+export function freshDatabase(url: string): void {
+  const { hostname, port, pathname } = new URL(url);
+  const db = pathname.slice(1);
+  if (!/^\w+$/.test(db)) throw new Error(`not a database name: ${db}`);
+  execFileSync('mysql', [
+    '-uroot',
+    `-h${hostname}`,
+    `-P${port || 3306}`,
+    '-e',
+    `DROP DATABASE IF EXISTS ${db}; CREATE DATABASE ${db}`,
+  ]);
+}
 
 /**
  * The real server (src/main.ts) in its own process group on a random port and a fresh DATA_DIR (unless `env` names
@@ -52,6 +66,7 @@ export async function startBenchServer(
   const api = apiClient(url);
   for (let i = 0; ; i++) {
     if ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok) break;
+    if (server.exitCode !== null) throw new Error(`server exited with code ${server.exitCode}`);
     if (i > 200) {
       stop();
       throw new Error('server did not start');

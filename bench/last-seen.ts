@@ -91,7 +91,9 @@ async function main() {
 
     let statements = 0;
     const t0 = performance.now();
-    await devices.recordLastSeen(batch(new Date()), () => statements++);
+    await devices.recordLastSeen(batch(new Date()), () => {
+      statements++;
+    });
     const batched = (performance.now() - t0) / 1000;
 
     // A flush of connected devices only: one time, four client addresses, no state (what an idle node writes).
@@ -102,7 +104,9 @@ async function main() {
     const s0 = performance.now();
     await devices.recordLastSeen(
       sweep(() => sweepAt),
-      () => sweepStatements++,
+      () => {
+        sweepStatements++;
+      },
     );
     const swept = (performance.now() - s0) / 1000;
     const seen5 = await repo.findOneByOrFail({ id: ids[5] });

@@ -11,7 +11,7 @@
  *        STOCK_WAY (server-side-emit, the default: one `serverSideEmit('drop', room)` publish, node B emits
  *        `revoked` to the room and disconnects it locally, as the hub does; or emit: `to(room).emit('revoked')` then
  *        `in(room).disconnectSockets(true)`, two publishes),
- *        DATABASE_URL (mysql://root@127.0.0.1:3306/th_revoke_bench), REDIS_URL (redis://127.0.0.1:6379),
+ *        DATABASE_URL (mysql://root@127.0.0.1:3306/th_revoke_bench: dropped and created afresh), REDIS_URL (redis://127.0.0.1:6379),
  *        DEADLINE_S (whole run, 1200)
  *
  * The floor, in the same run: two stock Socket.IO processes (this file with --stock: bench/stock.ts's socket.io
@@ -34,7 +34,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Server } from 'socket.io';
-import { benchMerchant, benchStores, bulkPair, recordResult, spawnLoadClient, startBenchServer } from './harness';
+import {
+  benchMerchant,
+  benchStores,
+  bulkPair,
+  freshDatabase,
+  recordResult,
+  spawnLoadClient,
+  startBenchServer,
+} from './harness';
 import { type FromClient, LOAD_CLIENT, nextMessage, type ToClient } from './load-client';
 import { SERVER_OPTS } from './stock';
 
@@ -358,6 +366,7 @@ const fmt = (s: ReturnType<typeof summary>) => `${f(s.p50)} / ${f(s.p90)} / ${f(
 
 async function main() {
   process.env.DATABASE_URL ??= 'mysql://root@127.0.0.1:3306/th_revoke_bench';
+  freshDatabase(process.env.DATABASE_URL);
   process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
   if (STOCK_WAY !== 'emit' && STOCK_WAY !== 'server-side-emit')
     throw new Error('STOCK_WAY must be emit or server-side-emit');

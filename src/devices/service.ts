@@ -46,7 +46,7 @@ interface DeviceServiceConfig {
 export const RENEWAL_GRACE_MS = 24 * 3_600_000;
 
 /** Rows per statement of the batched writes: far below SQLite's and MySQL's parameter limits. */
-const CHUNK = 500;
+export const CHUNK = 500;
 /** Devices seen alike (same time, same address, no state) written by one plain UPDATE when at least this many. */
 const ALIKE_MIN = 10;
 
@@ -242,7 +242,11 @@ export class DeviceService {
    * `UPDATE … SET last_seen_at = ?, last_seen_ip = ? WHERE id IN (…)`, one statement per chunk; the others by one
    * `UPDATE … CASE id …` per chunk (its cost grows with the square of the chunk: a branch per device, tried per row).
    */
-  async recordLastSeen(batch: [deviceId: number, seen: LastSeen][], onChunk?: (rows: number) => void): Promise<void> {
+  async recordLastSeen(
+    batch: [deviceId: number, seen: LastSeen][],
+    /** After each statement, with its row count; awaited (the batcher spaces its statements out with it). */
+    onChunk?: (rows: number) => void | Promise<void>,
+  ): Promise<void> {
     const meta = this.db.getMetadata(TerminalDevice);
     const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
     const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
@@ -266,7 +270,7 @@ export class DeviceService {
           `UPDATE ${meta.tableName} SET last_seen_at = ?, last_seen_ip = ? WHERE id IN (${chunk.map(() => '?').join(', ')})`,
           [toDb(seen.at), seen.ip, ...chunk],
         );
-        onChunk?.(chunk.length);
+        await onChunk?.(chunk.length);
       }
     }
     // Reported state is a JSON merge patch over the stored state (never null values): SQLite's json_patch and
@@ -288,7 +292,7 @@ export class DeviceService {
         ...chunk.map(([id]) => id),
       ];
       await this.db.query(sql, params);
-      onChunk?.(chunk.length);
+      await onChunk?.(chunk.length);
     }
   }
 

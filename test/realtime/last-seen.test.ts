@@ -1,5 +1,8 @@
 import { expect } from 'chai';
 import { getDevice, interceptQueries, makeTenant, pairDevice, sleep, suite, waitFor } from '../helpers';
+import { newDeviceRow, TerminalDevice } from '../../src/devices/entities';
+import { Metrics } from '../../src/metrics';
+import { LastSeenBatcher } from '../../src/realtime/last-seen';
 import { closedAfterEach, tabletOnline } from '../socket-helpers';
 
 describe('realtime: last_seen survives a failed flush', () => {
@@ -70,5 +73,48 @@ describe('realtime: last_seen of many connected devices, written alike and one b
       expect(new Date(v.last_seen_at).getTime(), `device ${i}`).to.be.at.least(from);
     });
     expect(views[0].state).to.include({ battery_pct: 41 });
+  });
+});
+
+describe('realtime: a big last_seen flush spaces its statements out', () => {
+  const t = suite();
+  it('1,200 connected devices: three statements, a pause between each, all written', async () => {
+    const tenant = await makeTenant(t, 1);
+    const { db, devices, logger } = t.hub.ctx;
+    const now = new Date();
+    const repo = db.getRepository(TerminalDevice);
+    const rows = Array.from({ length: 1200 }, (_, i) =>
+      repo.create(
+        newDeviceRow({
+          merchantId: tenant.merchantId,
+          storeId: tenant.stores[0].id,
+          label: `Till ${i}`,
+          createdById: null,
+          expiresAt: new Date(now.getTime() + 86_400_000),
+          now,
+        }),
+      ),
+    );
+    for (let i = 0; i < rows.length; i += 200) await repo.insert(rows.slice(i, i + 200));
+    const ids = (await repo.find({ where: { merchantId: tenant.merchantId }, select: { id: true } })).map((r) => r.id);
+    expect(ids).to.have.length(1200);
+    const at: number[] = [];
+    interceptQueries(t, (sql, _params, run) => {
+      if (sql.startsWith('UPDATE loyalty_terminal_devices SET last_seen_at')) at.push(Date.now());
+      return run();
+    });
+    const FLUSH_MS = 1200; // half of it over 3 statements: 200 ms apart
+    const batcher = new LastSeenBatcher(devices, FLUSH_MS, new Metrics(false), logger);
+    try {
+      batcher.watch(() => ids.map((id) => [id, '127.0.0.9'] as const), FLUSH_MS);
+      await batcher.flush();
+      expect(at).to.have.length(3);
+      expect(at[1] - at[0]).to.be.at.least(180);
+      expect(at[2] - at[1]).to.be.at.least(180);
+      const written = await repo.countBy({ merchantId: tenant.merchantId, lastSeenIp: '127.0.0.9' });
+      expect(written).to.equal(1200);
+    } finally {
+      await batcher.close();
+    }
   });
 });
