@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { Keyring } from '../../src/auth/keyring';
 import { DEVICE_TOKEN, USER_TOKEN } from '../../src/auth/tokens';
 import { tempDir } from '../helpers';
@@ -66,5 +67,43 @@ describe('keyring: a verified token is remembered for REST, and refused as soon 
     const [h, p, sig] = token.split('.');
     expect(await refused(`${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`, kind)).to.equal(true);
     expect((await keyring.verify(token, kind, true)).jti).to.equal('j1');
+  });
+});
+
+describe('keyring: the HS256 check refuses every altered token (property)', () => {
+  const keyring = Keyring.load({
+    jwtKeys: [{ kid: 'k1', secret: Buffer.alloc(32, 4) }],
+    jwtActiveKid: undefined,
+    dataDir: tempDir(),
+  });
+  it('any one character changed, added or removed anywhere in a genuine token is refused', async () => {
+    const token = await keyring.sign(
+      { store_code: 'S-1', merchant_id: 1 },
+      { ...DEVICE_TOKEN, subject: '7', jti: 'j7', expiresAt: new Date(Date.now() + 3_600_000) },
+    );
+    expect((await keyring.verify(token, DEVICE_TOKEN)).sub).to.equal('7');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ ';
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat({ max: token.length }),
+        fc.constantFrom(...alphabet),
+        fc.constantFrom('replace', 'insert', 'delete'),
+        async (at, ch, how) => {
+          const altered =
+            how === 'replace'
+              ? token.slice(0, at) + ch + token.slice(at + 1)
+              : how === 'insert'
+                ? token.slice(0, at) + ch + token.slice(at)
+                : token.slice(0, at) + token.slice(at + 1);
+          fc.pre(altered !== token);
+          const refused = await keyring.verify(altered, DEVICE_TOKEN).then(
+            () => false,
+            () => true,
+          );
+          expect(refused, altered).to.equal(true);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
