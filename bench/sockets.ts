@@ -8,6 +8,7 @@
  *   env: N (sockets, default 1000, at most 5000 unless MAX_N is raised), CLIENTS (load-generator processes, 1, each
  *        from its own source address 127.0.0.<k+2>),
  *        CONCURRENCY (handshakes in flight over all clients, 100), WINDOW_S (idle window for last_seen/CPU, 10),
+ *        SETTLE_S (seconds after the last connect before the idle window, their CPU shown apart; 0),
  *        REVOKES (revokes timed one after another, 5), DEADLINE_S (whole run, 900), FLUSH_MS (the hub's
  *        LAST_SEEN_FLUSH_MS, 2000),
  *        PAIR_API (devices paired through POST …/loyalty/devices, in parallel batches of 20; default 100),
@@ -50,6 +51,8 @@ const MAX_N = env('MAX_N', 5000);
 const CLIENTS = env('CLIENTS', 1);
 const CONCURRENCY = env('CONCURRENCY', 100);
 const WINDOW_S = env('WINDOW_S', 10);
+/** Seconds between the last connect and the idle window, measured apart (the connections' aftermath); 0: none. */
+const SETTLE_S = env('SETTLE_S', 0);
 /** The hub's LAST_SEEN_FLUSH_MS: 2 s shows flushes within the window; the server's default is 15 s. */
 const FLUSH_MS = env('FLUSH_MS', 2000);
 const REVOKES = env('REVOKES', 5);
@@ -232,9 +235,11 @@ interface Result {
   heapBefore: number;
   heapAfter: number;
   cpuIdlePct: number;
+  /** CPU over the SETTLE_S before the idle window (NaN without one). */
+  cpuSettlePct: number;
   disconnects: Record<string, number>;
   clients: ChildProcess[];
-  /** /metrics right after the sockets settled, and at the end of the idle window. */
+  /** /metrics at the start of the idle window (after SETTLE_S), and at its end. */
   afterMetrics: Map<string, number>;
   lastMetrics: Map<string, number>;
 }
@@ -275,8 +280,17 @@ async function connectAll(
   await sleep(2000);
   const after = await memory(url, inspectPort);
   await heapSnapshot(inspectPort, `${name}-${tokens.length}`);
+  // Settling (SETTLE_S): what the connections leave to do (on the hub, the audit rows of the connects and the
+  // webhook outbox, written by batches every LAST_SEEN_FLUSH_MS), measured apart from the steady state.
+  const settle0 = get(after.m, 'process_cpu_seconds_total');
+  const ts = now();
+  await sleep(SETTLE_S * 1000);
+  const settled = SETTLE_S ? await metrics(url) : after.m;
+  const cpuSettlePct = SETTLE_S
+    ? ((get(settled, 'process_cpu_seconds_total') - settle0) / ((now() - ts) / 1000)) * 100
+    : Number.NaN;
   // Idle window: heartbeats (and on the hub the last_seen flushes) with every socket open.
-  const cpu0 = get(after.m, 'process_cpu_seconds_total');
+  const cpu0 = get(settled, 'process_cpu_seconds_total');
   const t0 = now();
   const stopIdleProfile = await profile(inspectPort, `${name}-idle`);
   await sleep(WINDOW_S * 1000);
@@ -305,9 +319,10 @@ async function connectAll(
     heapBefore: before.heap,
     heapAfter: after.heap,
     cpuIdlePct,
+    cpuSettlePct,
     disconnects,
     clients,
-    afterMetrics: after.m,
+    afterMetrics: settled,
     lastMetrics: m1,
   };
 }
@@ -583,6 +598,13 @@ async function main() {
     '',
   );
   row('heap per socket (KB)', kb(heapPer(h)), kb(heapPer(bare)), ratio(heapPer(h), heapPer(bare)));
+  if (SETTLE_S)
+    row(
+      `CPU settling, ${SETTLE_S} s after the connects (% of a core)`,
+      h.cpuSettlePct.toFixed(1),
+      bare.cpuSettlePct.toFixed(1),
+      ratio(h.cpuSettlePct, bare.cpuSettlePct),
+    );
   row(
     `CPU with all idle over ${WINDOW_S} s (% of a core)`,
     h.cpuIdlePct.toFixed(1),
