@@ -127,7 +127,8 @@ export class Keyring {
     if (payload.iss !== JWT_ISSUER) throw fail('iss');
     const aud = payload.aud;
     if (aud !== opts.audience && !(Array.isArray(aud) && aud.includes(opts.audience))) throw fail('aud');
-    if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string') throw fail('sub');
+    if (typeof payload.sub !== 'string') throw fail('sub');
+    if (typeof payload.jti !== 'string') throw fail('jti');
     const { exp, iat, nbf } = payload;
     if (typeof exp !== 'number' || !Number.isFinite(exp)) throw fail('exp');
     if (typeof iat !== 'number' || !Number.isFinite(iat)) throw fail('iat');
