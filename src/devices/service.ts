@@ -251,14 +251,18 @@ export class DeviceService {
     const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
     const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
     const alike = new Map<string, { seen: LastSeen; ids: number[] }>();
-    for (const [id, seen] of batch) {
-      if (seen.state) continue;
+    const each: [number, LastSeen][] = [];
+    for (const entry of batch) {
+      const [id, seen] = entry;
+      if (seen.state) {
+        each.push(entry);
+        continue;
+      }
       const key = `${seen.at.getTime()} ${seen.ip}`;
       const group = alike.get(key);
       if (group) group.ids.push(id);
       else alike.set(key, { seen, ids: [id] });
     }
-    const each: [number, LastSeen][] = batch.filter(([, s]) => s.state);
     for (const { seen, ids } of alike.values()) {
       if (ids.length < ALIKE_MIN) {
         for (const id of ids) each.push([id, seen]);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeviceState } from '../devices/schemas';
 import { CHUNK, type DeviceService, type LastSeen } from '../devices/service';
 import type { Logger } from '../logger';
@@ -100,7 +101,7 @@ export class LastSeenBatcher {
     // A flush's statements are spaced out over up to half the period (none on close): a burst of them (30 for 15,000
     // connected devices) would hold the database, and every request waiting on it, for a few hundred milliseconds.
     const statements = Math.ceil(batch.length / CHUNK);
-    const gapMs = this.closing || statements < 2 ? 0 : Math.min(MAX_GAP_MS, this.flushMs / 2 / statements);
+    const gapMs = statements < 2 ? 0 : Math.min(MAX_GAP_MS, this.flushMs / 2 / statements);
     const started = performance.now();
     let paused = 0;
     let written = 0;
@@ -110,7 +111,7 @@ export class LastSeenBatcher {
         written += rows;
         if (!gapMs || written >= batch.length || this.closing) return;
         const t = performance.now();
-        await new Promise((resolve) => setTimeout(resolve, gapMs));
+        await sleep(gapMs);
         paused += performance.now() - t;
       });
     } catch (err) {
