@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { EntityManager } from 'typeorm';
 import type { Actor } from './auth/actor';
 import type { DeviceCommand } from './commands/entities';
+import type { DeviceView } from './devices/domain';
 import type { TerminalDevice } from './devices/entities';
 import type { Device } from './devices/schemas';
 import type { OfflineReason } from './realtime/socket-events';
@@ -15,7 +16,11 @@ import type { Logger } from './logger';
 export interface DomainEventMap {
   'device.paired': { device: TerminalDevice };
   'device.updated': { device: TerminalDevice };
-  'device.revoked': { device: TerminalDevice; actor: Actor };
+  /**
+   * Committed, before any read: `device` is what the drop needs; `view()` reads the row once (the dashboards' event
+   * and the answer share it), after the drop has gone out.
+   */
+  'device.revoked': { device: RevokedDevice; actor: Actor; view: () => Promise<DeviceView> };
   'device.reissued': { device: TerminalDevice; previousJti: string };
   'device.expiring': { device: TerminalDevice };
   /** A command was stored: realtime delivers it. */
@@ -47,7 +52,8 @@ export interface DomainEventMap {
 export interface TransactionalEventMap {
   'device.paired': { device: TerminalDevice; actor: Actor };
   'device.renamed': { device: TerminalDevice; actor: Actor; from: string };
-  'device.revoked': { device: TerminalDevice; actor: Actor };
+  /** The revoke's conditional UPDATE, not read back: `row()` reads it in the transaction for whoever needs it. */
+  'device.revoked': { device: RevokedDevice; actor: Actor; row: () => Promise<TerminalDevice> };
   'device.reissued': { device: TerminalDevice; actor: Actor };
   'device.token_renewed': { device: TerminalDevice; actor: Actor };
   /** The expiry scan flagged the device (its conditional update): audited and sent to webhooks with it. */
@@ -69,14 +75,22 @@ export interface TransactionalEventMap {
   'device.back_online': { device: TerminalDevice; offlineForS: number; actor: Actor };
 }
 
+/** A device as a revoke knows it before reading anything: what its drop and its audit entry need. */
+export type RevokedDevice = Pick<TerminalDevice, 'id' | 'merchantId' | 'revokedReason'>;
+
+/** `ahead`'s result, when the listener started one (see `onTransaction`). */
 type TxListener<K extends keyof TransactionalEventMap> = (
   e: TransactionalEventMap[K],
   m: EntityManager,
+  ahead?: unknown,
 ) => Promise<void>;
+
+/** Work a transactional listener starts before the transaction: its result is handed to the listener. */
+type AheadOf = (scope: { merchantId: number }) => Promise<unknown>;
 
 export class EventBus {
   private readonly emitter = new EventEmitter();
-  private readonly inTransaction = new Map<string, TxListener<never>[]>();
+  private readonly inTransaction = new Map<string, { listener: TxListener<never>; ahead?: AheadOf }[]>();
   private readonly pending = new Set<Promise<void>>();
   constructor(private readonly logger: Logger) {
     this.emitter.setMaxListeners(50);
@@ -92,11 +106,20 @@ export class EventBus {
     });
   }
 
-  /** A listener run inside the change's transaction: what it throws rolls the change back. */
-  onTransaction<K extends keyof TransactionalEventMap>(name: K, listener: TxListener<K>): void {
+  /**
+   * A listener run inside the change's transaction: what it throws rolls the change back. `ahead`: what it can
+   * start before the transaction (a read on a pooled connection of its own), for a change that asks for it with
+   * `ahead()`: the read then runs alongside the transaction's first statements instead of after them.
+   */
+  onTransaction<K extends keyof TransactionalEventMap>(name: K, listener: TxListener<K>, ahead?: AheadOf): void {
     const list = this.inTransaction.get(name) ?? [];
-    list.push(listener as TxListener<never>);
+    list.push({ listener: listener as TxListener<never>, ahead });
     this.inTransaction.set(name, list);
+  }
+
+  /** Starts the `ahead` work of `name`'s listeners, before the transaction; pass the result to `record`. */
+  ahead(name: keyof TransactionalEventMap, scope: { merchantId: number }): Promise<unknown[]> {
+    return Promise.all((this.inTransaction.get(name) ?? []).map((l) => l.ahead?.(scope)));
   }
 
   /** Runs the transactional listeners of `name`, one after another, with the transaction's manager. */
@@ -104,8 +127,10 @@ export class EventBus {
     m: EntityManager,
     name: K,
     event: TransactionalEventMap[K],
+    ahead?: unknown[],
   ): Promise<void> {
-    for (const listener of this.inTransaction.get(name) ?? []) await (listener as TxListener<K>)(event, m);
+    const list = this.inTransaction.get(name) ?? [];
+    for (let i = 0; i < list.length; i++) await (list[i].listener as TxListener<K>)(event, m, ahead?.[i]);
   }
 
   emit<K extends keyof DomainEventMap>(name: K, event: DomainEventMap[K]): void {

@@ -14,7 +14,7 @@ import type { Actor } from '../auth/actor';
 import type { Tokens } from '../auth/tokens';
 import { transaction } from '../db/transaction';
 import { conflict, notFound } from '../errors';
-import type { EventBus } from '../events';
+import type { EventBus, RevokedDevice } from '../events';
 import type { TenancyService } from '../tenancy/service';
 import type { DeviceStatus, DeviceView } from './domain';
 import { newDeviceRow, TerminalDevice } from './entities';
@@ -35,6 +35,13 @@ export interface LastSeen {
   ip: string | null;
   /** State reported since the last write: merged into the stored state (fields not reported are kept). */
   state?: DeviceState;
+}
+
+/** Devices seen at the same moment from the same address, with no state to merge (connected devices at a flush). */
+export interface SeenAlike {
+  at: Date;
+  ip: string | null;
+  ids: number[];
 }
 
 interface DeviceServiceConfig {
@@ -158,24 +165,40 @@ export class DeviceService {
     return (await this.views([device]))[0];
   }
 
-  /** Idempotent: only the first call sets revoked_at, the actor and the reason; later calls return the same device. */
+  /**
+   * Idempotent: only the first call sets revoked_at, the actor and the reason; later calls return the same device.
+   * Every round trip before the commit delays the drop, so the revoke reads nothing first: the merchant's webhook
+   * endpoints are read alongside (`events.ahead`), then the conditional UPDATE, the audit row (and the outbox rows
+   * if an endpoint subscribes) and the COMMIT; the row is read after the drop has gone out. No row changed: already
+   * revoked (the first revoke's view), or another merchant's device or none (404).
+   */
   async revoke(merchantId: number, deviceId: number, actor: Actor, reason: string | undefined): Promise<DeviceView> {
     const now = new Date();
-    // The row as it stands after the update (this call's revoke, or the first one's), read once, in the transaction;
-    // no row: another merchant's device or none (404). No read before: the drop waits on every round trip.
-    const { device, affected } = await transaction(this.db, async (m) => {
+    const device: RevokedDevice = { id: deviceId, merchantId, revokedReason: reason || null };
+    const ahead = await this.events.ahead('device.revoked', { merchantId });
+    const revoked = await transaction(this.db, async (m) => {
       const repo = m.getRepository(TerminalDevice);
       const res = await repo.update(
         { id: deviceId, merchantId, revokedAt: IsNull() },
-        { revokedAt: now, revokedById: actor.id, revokedReason: reason || null, updatedAt: now },
+        { revokedAt: now, revokedById: actor.id, revokedReason: device.revokedReason, updatedAt: now },
       );
-      const row = await repo.findOneBy({ id: deviceId, merchantId });
-      if (!row) throw notFound();
-      if (res.affected) await this.events.record(m, 'device.revoked', { device: row, actor });
-      return { device: row, affected: Boolean(res.affected) };
+      if (!res.affected) return false;
+      const row = async () => (await repo.findOneBy({ id: deviceId }))!;
+      await this.events.record(m, 'device.revoked', { device, actor, row }, ahead);
+      return true;
     });
-    if (affected) this.events.emit('device.revoked', { device, actor });
-    return (await this.views([device]))[0];
+    if (!revoked) return this.get(merchantId, deviceId);
+    // Dashboards and the answer share one read; offline whatever presence has not caught up on (the drop is out).
+    let read: Promise<DeviceView> | undefined;
+    const view = () => {
+      read ??= this.find(merchantId, deviceId).then(async (row) => ({
+        ...(await this.views([row]))[0],
+        online: false,
+      }));
+      return read;
+    };
+    this.events.emit('device.revoked', { device, actor, view });
+    return view();
   }
 
   /**
@@ -246,11 +269,14 @@ export class DeviceService {
     batch: [deviceId: number, seen: LastSeen][],
     /** After each statement, with its row count; awaited (the batcher spaces its statements out with it). */
     onChunk?: (rows: number) => void | Promise<void>,
+    /** Devices already grouped as alike by the caller (written as the batch's alike ones are). */
+    seenAlike: SeenAlike[] = [],
   ): Promise<void> {
     const meta = this.db.getMetadata(TerminalDevice);
     const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
     const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
     const alike = new Map<string, { seen: LastSeen; ids: number[] }>();
+    for (const { at, ip, ids } of seenAlike) alike.set(`given ${alike.size}`, { seen: { at, ip }, ids });
     const each: [number, LastSeen][] = [];
     for (const entry of batch) {
       const [id, seen] = entry;
@@ -303,7 +329,7 @@ export class DeviceService {
   /**
    * Flags every active device whose expiry falls within the warning window and is not flagged yet: sets
    * `expiry_warned_at` and publishes `device.expiring`. Works in pages by id. Each row is flagged by a conditional
-   * UPDATE (`… WHERE expiry_warned_at IS NULL AND jti = :jti`), so overlapping runs, or runs on several nodes, flag
+   * UPDATE (`… WHERE expiry_warned_at IS NULL AND jti = :jti AND expires_at = :read`), so overlapping runs, or runs on several nodes, flag
    * a device once per token, and only the run that flagged it publishes the event. Returns the ids flagged.
    */
   async flagExpiring(warningDays: number, now = new Date()): Promise<number[]> {
@@ -324,12 +350,17 @@ export class DeviceService {
       for (const device of page) {
         // The flag and what records it (audit entry, webhook event) commit together.
         const flaggedNow = await transaction(this.db, async (m) => {
-          const res = await m
-            .getRepository(TerminalDevice)
-            .update(
-              { id: device.id, jti: device.jti, revokedAt: IsNull(), expiryWarnedAt: IsNull() },
-              { expiryWarnedAt: now },
-            );
+          const res = await m.getRepository(TerminalDevice).update(
+            // The expiry read too: a flag for a row changed since the page was read waits for the next run.
+            {
+              id: device.id,
+              jti: device.jti,
+              expiresAt: device.expiresAt,
+              revokedAt: IsNull(),
+              expiryWarnedAt: IsNull(),
+            },
+            { expiryWarnedAt: now },
+          );
           if (res.affected)
             await this.events.record(m, 'device.expiry_flagged', { device: { ...device, expiryWarnedAt: now } });
           return Boolean(res.affected);

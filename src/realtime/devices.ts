@@ -10,7 +10,7 @@ import type { DashboardFeed } from './dashboard';
 import type { EventBucket, EventLimiter } from './event-limit';
 import { authenticateSockets, clientIp, type HandshakeDeps, socketError } from './handshake';
 import { KeyedQueue } from './keyed-queue';
-import type { LastSeenBatcher } from './last-seen';
+import { type LastSeenBatcher, SWEEP_SLICE } from './last-seen';
 import type { PresenceRegistry } from './presence-registry';
 import { ExpiryWheel } from './expiry-wheel';
 import { RecentlySeen } from './recently-seen';
@@ -75,7 +75,7 @@ const deviceRoom = (id: number) => `device:${id}`;
 
 export interface DevicesChannel {
   /** Emits `revoked {reason: "revoked", revoked_reason}` to every socket of the device and disconnects them, on every node. */
-  revoked(device: TerminalDevice): void;
+  revoked(device: Pick<TerminalDevice, 'id' | 'revokedReason'>): void;
   /** The same for the sockets of a replaced token, with reason `reissued`. */
   reissued(deviceId: number, previousJti: string): void;
   /** `expiring {expires_at, days_left}` to the device's sockets, on every node. */
@@ -121,8 +121,12 @@ export function devicesNamespace(
     'reason',
   ]);
   const queue = new KeyedQueue((err) => logger.error({ err }, 'presence update failed'));
-  lastSeen.watch(function* () {
-    for (const { data } of nsp.sockets.values()) if (data.counted) yield [data.device.id, data.ip] as const;
+  lastSeen.watch(function* (visit) {
+    let n = 0;
+    for (const { data } of nsp.sockets.values()) {
+      if (data.counted) visit(data.device.id, data.ip);
+      if (++n % SWEEP_SLICE === 0) yield;
+    }
   }, config.socketPingIntervalMs);
 
   // The token check read the device with its store and whether commands wait; the socket keeps what it needs.

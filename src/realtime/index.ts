@@ -123,9 +123,9 @@ export function createRealtime(config: Config, logger: Logger, redis?: RedisConn
       );
       on(
         'device.revoked',
-        live(async ({ device }) => {
-          devices.revoked(device); // the sockets first; the dashboard event needs reads
-          await feed.send('device:revoked', [device], { online: false }); // whatever presence has not caught up on
+        live(async ({ device, view }) => {
+          devices.revoked(device); // the sockets first; the dashboard event needs a read
+          feed.emit('device:revoked', [await view()]);
         }),
       );
       on(

@@ -4,13 +4,14 @@ import type { TerminalDevice } from '../devices/entities';
 import { presentDevice } from '../devices/presenter';
 import type { DeviceService } from '../devices/service';
 import type { EntityManager } from 'typeorm';
-import type { EventBus, TransactionalEventMap } from '../events';
+import type { EventBus, RevokedDevice, TransactionalEventMap } from '../events';
 import type { WebhookEventType } from './entities';
-import type { WebhookOutbox } from './outbox';
+import type { EndpointsAhead, WebhookOutbox } from './outbox';
 
-/** The transactional events about one device. */
+/** A transactional event about one device: its row, or (a revoke) what it knows and how to read the row. */
+type AboutDevice = { device: TerminalDevice } | { device: RevokedDevice; row: () => Promise<TerminalDevice> };
 type DeviceEvent = {
-  [K in keyof TransactionalEventMap]: TransactionalEventMap[K] extends { device: TerminalDevice } ? K : never;
+  [K in keyof TransactionalEventMap]: TransactionalEventMap[K] extends AboutDevice ? K : never;
 }[keyof TransactionalEventMap];
 
 /**
@@ -35,12 +36,21 @@ export function webhookSubscriber(
     type: WebhookEventType,
     extra: (e: TransactionalEventMap[K]) => Record<string, unknown> = () => ({}),
   ) =>
-    events.onTransaction(name, async (e, m) => {
-      const d = (e as { device: TerminalDevice }).device;
-      // The device's view (a read, and presence) only when an endpoint subscribes.
-      const data = async () => ({ device: await device(d, m), ...extra(e) });
-      await outbox.enqueue(m, { merchantId: d.merchantId, type, data });
-    });
+    events.onTransaction(
+      name,
+      async (e, m, ahead) => {
+        const about = e as AboutDevice;
+        // The device's view (its row if not at hand, and presence) only when an endpoint subscribes.
+        const data = async () => {
+          const view = await device('row' in about ? await about.row() : about.device, m);
+          // A revoked device's sockets are being dropped: offline, whatever presence has not caught up on yet.
+          return { device: name === 'device.revoked' ? { ...view, online: false } : view, ...extra(e) };
+        };
+        const event = { merchantId: about.device.merchantId, type, data };
+        await outbox.enqueue(m, event, undefined, ahead as EndpointsAhead | undefined);
+      },
+      ({ merchantId }) => outbox.readAhead(merchantId),
+    );
   const command = (c: DeviceCommand) => ({
     merchantId: c.merchantId,
     type: 'command.updated' as const,
