@@ -329,8 +329,9 @@ export class DeviceService {
   /**
    * Flags every active device whose expiry falls within the warning window and is not flagged yet: sets
    * `expiry_warned_at` and publishes `device.expiring`. Works in pages by id. Each row is flagged by a conditional
-   * UPDATE (`… WHERE expiry_warned_at IS NULL AND jti = :jti AND expires_at = :read`), so overlapping runs, or runs on several nodes, flag
-   * a device once per token, and only the run that flagged it publishes the event. Returns the ids flagged.
+   * UPDATE (`… WHERE expiry_warned_at IS NULL AND jti = :jti AND expires_at = :read`), so overlapping runs, or runs
+   * on several nodes, flag a device once per token, and only the run that flagged it publishes the event, with the
+   * expiry it holds. Returns the ids flagged.
    */
   async flagExpiring(warningDays: number, now = new Date()): Promise<number[]> {
     const until = new Date(now.getTime() + warningDays * 86_400_000);
