@@ -1,4 +1,5 @@
 import type { DataSource, EntityMetadata, SelectQueryBuilder } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { DriverUtils } from 'typeorm/driver/DriverUtils';
 import { TerminalDevice } from '../devices/entities';
 import { Merchant, Store } from '../tenancy/entities';
@@ -19,6 +20,10 @@ interface Compiled {
   sql: string;
   params: ('jti' | 'now')[];
   hydrate: (raw: Record<string, unknown>) => Omit<DeviceTokenRow, 'pendingCommands'>;
+  /** What `:now` is compared with (`previous_jti_until`, a command's `expires_at`): converted as for that column. */
+  nowColumn: ColumnMetadata;
+  /** SQLite: better-sqlite3's own prepared statement, made at the first use. */
+  statement?: { get(...params: unknown[]): unknown };
 }
 
 /**
@@ -26,7 +31,10 @@ interface Compiled {
  * merchant; for a socket, whether commands wait), built by the query builder once per data source and run as plain
  * SQL afterwards. Every REST call of a tablet and every socket handshake makes it: building the statement and
  * turning rows into entities through the query builder took ~60 % of its time. The rows are hydrated with the
- * driver's own conversions of each column (dates, JSON, booleans, transformers), as the query builder would.
+ * driver's own conversions of each column (dates, JSON, booleans, transformers), as the query builder would. On
+ * SQLite the statement is better-sqlite3's own, prepared once: TypeORM's query runner around an in-process read
+ * (a runner per call, its events, its statement cache, the parameters escaped) cost about as much as the read.
+ * Errors are the driver's (their codes map as usual; they carry no parameter).
  */
 export class DeviceTokenLookup {
   private readonly compiled = new Map<boolean, Compiled>();
@@ -36,13 +44,23 @@ export class DeviceTokenLookup {
   async find(jti: string, now: Date, opts: { socket?: boolean } = {}): Promise<DeviceTokenRow | null> {
     const socket = Boolean(opts.socket);
     const c = this.compiled.get(socket) ?? this.compile(socket);
-    const nowParam = this.db.driver.escapeQueryWithParameters(':now', { now }, {})[1][0];
-    const rows: Record<string, unknown>[] = await this.db.query(
-      c.sql,
-      c.params.map((p) => (p === 'jti' ? jti : nowParam)),
-    );
-    if (!rows[0]) return null;
-    return { ...c.hydrate(rows[0]), pendingCommands: Number(rows[0].pending_commands) === 1 };
+    const nowParam = this.db.driver.preparePersistentValue(now, c.nowColumn);
+    const params = c.params.map((p) => (p === 'jti' ? jti : nowParam));
+    const row = (
+      this.db.options.type === 'better-sqlite3'
+        ? this.sqlite(c).get(...params)
+        : (await this.db.query(c.sql, params))[0]
+    ) as Record<string, unknown> | undefined;
+    if (!row) return null;
+    return { ...c.hydrate(row), pendingCommands: Number(row.pending_commands) === 1 };
+  }
+
+  private sqlite(c: Compiled): NonNullable<Compiled['statement']> {
+    const connection = (
+      this.db.driver as unknown as { databaseConnection: { prepare(sql: string): Compiled['statement'] } }
+    ).databaseConnection;
+    c.statement ??= connection.prepare(c.sql);
+    return c.statement!;
   }
 
   private compile(socket: boolean): Compiled {
@@ -70,6 +88,7 @@ export class DeviceTokenLookup {
     const compiled: Compiled = {
       sql,
       params,
+      nowColumn: this.db.getMetadata(TerminalDevice).findColumnWithPropertyName('previousJtiUntil')!,
       hydrate: (raw) => ({ device: device(raw), store: store(raw), merchant: merchant(raw) }),
     };
     this.compiled.set(socket, compiled);
