@@ -138,6 +138,8 @@ describe('webhooks (§13): endpoints, signed deliveries from the outbox, retries
     expect(offline.json.data.device).to.deep.include({ id: device.id, online: false });
     await t.http.post(`${DEVICES}/${device.id}/revoke`).set(bearer(tenant.merchantToken)).send({}).expect(200);
     await waitFor(() => receiver.of('device.revoked').length === 2);
+    for (const got of receiver.of('device.revoked'))
+      expect(got.json.data.device).to.deep.include({ id: device.id, status: 'revoked', online: false });
     const paths = (type: string) => receiver.received.filter((r) => r.json.type === type).length;
     expect(paths('device.paired')).to.equal(1); // only "*" asked for it
     expect(paths('device.online')).to.equal(1);
