@@ -275,8 +275,7 @@ export class DeviceService {
     const meta = this.db.getMetadata(TerminalDevice);
     const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
     const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
-    const alike = new Map<string, { seen: LastSeen; ids: number[] }>();
-    for (const { at, ip, ids } of seenAlike) alike.set(`given ${alike.size}`, { seen: { at, ip }, ids });
+    const alike = new Map<string, SeenAlike>();
     const each: [number, LastSeen][] = [];
     for (const entry of batch) {
       const [id, seen] = entry;
@@ -287,10 +286,11 @@ export class DeviceService {
       const key = `${seen.at.getTime()} ${seen.ip}`;
       const group = alike.get(key);
       if (group) group.ids.push(id);
-      else alike.set(key, { seen, ids: [id] });
+      else alike.set(key, { at: seen.at, ip: seen.ip, ids: [id] });
     }
-    for (const { seen, ids } of alike.values()) {
+    for (const { at, ip, ids } of [...seenAlike, ...alike.values()]) {
       if (ids.length < ALIKE_MIN) {
+        const seen = { at, ip };
         for (const id of ids) each.push([id, seen]);
         continue;
       }
@@ -298,7 +298,7 @@ export class DeviceService {
         const chunk = ids.slice(i, i + CHUNK);
         await this.db.query(
           `UPDATE ${meta.tableName} SET last_seen_at = ?, last_seen_ip = ? WHERE id IN (${chunk.map(() => '?').join(', ')})`,
-          [toDb(seen.at), seen.ip, ...chunk],
+          [toDb(at), ip, ...chunk],
         );
         await onChunk?.(chunk.length);
       }
