@@ -178,6 +178,9 @@ export const eventBus = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.events;
 export const loyaltyService = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.loyalty;
 export const dataDir = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.config.dataDir;
 export const commandService = (t: Pick<TestHub, 'hub'>) => t.hub.ctx.commands;
+/** A device token signed for a row as it stands (a device inserted directly has none). */
+export const signDeviceToken = (t: Pick<TestHub, 'hub'>, row: TerminalDevice, storeCode: string) =>
+  t.hub.ctx.tokens.createDeviceToken(row, storeCode);
 const userToken = async (t: Pick<TestHub, 'hub'>, user: { id: number; role: Role; tokenVersion: number }) =>
   (await t.hub.ctx.tokens.createUserToken(user)).token;
 

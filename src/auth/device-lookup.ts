@@ -2,6 +2,7 @@ import type { DataSource, EntityMetadata, SelectQueryBuilder } from 'typeorm';
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import { DriverUtils } from 'typeorm/driver/DriverUtils';
 import { TerminalDevice } from '../devices/entities';
+import { unavailable } from '../errors';
 import { Merchant, Store } from '../tenancy/entities';
 
 export interface DeviceTokenRow {
@@ -16,14 +17,19 @@ export interface DeviceTokenRow {
 const JTI = '\u0000jti';
 const NOW = '\u0000now';
 
+interface SqliteConnection {
+  open: boolean;
+  prepare(sql: string): { get(...params: unknown[]): unknown };
+}
+
 interface Compiled {
   sql: string;
   params: ('jti' | 'now')[];
   hydrate: (raw: Record<string, unknown>) => Omit<DeviceTokenRow, 'pendingCommands'>;
   /** What `:now` is compared with (`previous_jti_until`, a command's `expires_at`): converted as for that column. */
   nowColumn: ColumnMetadata;
-  /** SQLite: better-sqlite3's own prepared statement, made at the first use. */
-  statement?: { get(...params: unknown[]): unknown };
+  /** SQLite: better-sqlite3's own prepared statement, made at the first use on the connection it belongs to. */
+  statement?: { on: SqliteConnection; get(...params: unknown[]): unknown };
 }
 
 /**
@@ -55,12 +61,15 @@ export class DeviceTokenLookup {
     return { ...c.hydrate(row), pendingCommands: Number(row.pending_commands) === 1 };
   }
 
+  /** The statement on the data source's open connection (a closed one: the server is stopping, 503). */
   private sqlite(c: Compiled): NonNullable<Compiled['statement']> {
-    const connection = (
-      this.db.driver as unknown as { databaseConnection: { prepare(sql: string): Compiled['statement'] } }
-    ).databaseConnection;
-    c.statement ??= connection.prepare(c.sql);
-    return c.statement!;
+    const connection = (this.db.driver as unknown as { databaseConnection?: SqliteConnection }).databaseConnection;
+    if (!connection?.open) throw unavailable();
+    if (c.statement?.on !== connection) {
+      const statement = connection.prepare(c.sql);
+      c.statement = { on: connection, get: (...params) => statement.get(...params) };
+    }
+    return c.statement;
   }
 
   private compile(socket: boolean): Compiled {

@@ -183,7 +183,7 @@ export class DeviceService {
         { revokedAt: now, revokedById: actor.id, revokedReason: device.revokedReason, updatedAt: now },
       );
       if (!res.affected) return false;
-      const row = async () => (await repo.findOneBy({ id: deviceId }))!;
+      const row = () => repo.findOneByOrFail({ id: deviceId, merchantId });
       await this.events.record(m, 'device.revoked', { device, actor, row }, ahead);
       return true;
     });
@@ -276,11 +276,14 @@ export class DeviceService {
     const atColumn = meta.findColumnWithPropertyName('lastSeenAt')!;
     const toDb = (d: Date) => this.db.driver.preparePersistentValue(d, atColumn);
     const alike = new Map<string, SeenAlike>();
-    const each: [number, LastSeen][] = [];
+    // One value per device in the CASE statements, the batch's over the caller's groups (a device touched after a
+    // flush counted it seen is in both, and its touch is the newer), its state reports last of all.
+    const each = new Map<number, LastSeen>();
+    const reports: [number, LastSeen][] = [];
     for (const entry of batch) {
       const [id, seen] = entry;
       if (seen.state) {
-        each.push(entry);
+        reports.push(entry);
         continue;
       }
       const key = `${seen.at.getTime()} ${seen.ip}`;
@@ -291,7 +294,7 @@ export class DeviceService {
     for (const { at, ip, ids } of [...seenAlike, ...alike.values()]) {
       if (ids.length < ALIKE_MIN) {
         const seen = { at, ip };
-        for (const id of ids) each.push([id, seen]);
+        for (const id of ids) each.set(id, seen);
         continue;
       }
       for (let i = 0; i < ids.length; i += CHUNK) {
@@ -306,8 +309,10 @@ export class DeviceService {
     // Reported state is a JSON merge patch over the stored state (never null values): SQLite's json_patch and
     // MySQL/MariaDB's JSON_MERGE_PATCH keep the fields a report left out, whichever node wrote them.
     const patch = this.db.options.type === 'mysql' ? 'JSON_MERGE_PATCH' : 'json_patch';
-    for (let i = 0; i < each.length; i += CHUNK) {
-      const chunk = each.slice(i, i + CHUNK);
+    for (const [id, seen] of reports) each.set(id, seen);
+    const rows = [...each];
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      const chunk = rows.slice(i, i + CHUNK);
       const whens = chunk.map(() => 'WHEN ? THEN ?').join(' ');
       const reported = chunk.filter(([, s]) => s.state);
       const stateWhens = reported.map(() => `WHEN ? THEN ${patch}(COALESCE(state, '{}'), ?)`).join(' ');
@@ -329,9 +334,8 @@ export class DeviceService {
   /**
    * Flags every active device whose expiry falls within the warning window and is not flagged yet: sets
    * `expiry_warned_at` and publishes `device.expiring`. Works in pages by id. Each row is flagged by a conditional
-   * UPDATE (`… WHERE expiry_warned_at IS NULL AND jti = :jti AND expires_at = :read`), so overlapping runs, or runs
-   * on several nodes, flag a device once per token, and only the run that flagged it publishes the event, with the
-   * expiry it holds. Returns the ids flagged.
+   * UPDATE (`… WHERE expiry_warned_at IS NULL AND jti = :jti`), so overlapping runs, or runs on several nodes, flag
+   * a device once per token, and only the run that flagged it publishes the event. Returns the ids flagged.
    */
   async flagExpiring(warningDays: number, now = new Date()): Promise<number[]> {
     const until = new Date(now.getTime() + warningDays * 86_400_000);
@@ -351,17 +355,12 @@ export class DeviceService {
       for (const device of page) {
         // The flag and what records it (audit entry, webhook event) commit together.
         const flaggedNow = await transaction(this.db, async (m) => {
-          const res = await m.getRepository(TerminalDevice).update(
-            // The expiry read too: a flag for a row changed since the page was read waits for the next run.
-            {
-              id: device.id,
-              jti: device.jti,
-              expiresAt: device.expiresAt,
-              revokedAt: IsNull(),
-              expiryWarnedAt: IsNull(),
-            },
-            { expiryWarnedAt: now },
-          );
+          const res = await m
+            .getRepository(TerminalDevice)
+            .update(
+              { id: device.id, jti: device.jti, revokedAt: IsNull(), expiryWarnedAt: IsNull() },
+              { expiryWarnedAt: now },
+            );
           if (res.affected)
             await this.events.record(m, 'device.expiry_flagged', { device: { ...device, expiryWarnedAt: now } });
           return Boolean(res.affected);

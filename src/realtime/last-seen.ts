@@ -103,6 +103,7 @@ export class LastSeenBatcher {
     const visit = (id: number, ip: string | null) => {
       if (id % this.turns !== turn) return;
       const seen = this.pending.get(id);
+      if (seen && seen.at >= at) return; // touched or reported since this flush began: newer, written as it is
       if (seen?.state) return void this.pending.set(id, { at, ip, state: seen.state });
       if (seen) this.pending.delete(id);
       const ids = byIp.get(ip);

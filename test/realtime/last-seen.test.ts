@@ -122,4 +122,48 @@ describe('realtime: a big last_seen flush spaces its statements out', () => {
       await batcher.close();
     }
   });
+
+  it('a device that goes away while a flush counts the connected ones keeps its newer time and address', async () => {
+    const tenant = await makeTenant(t, 1);
+    const { db, devices, logger } = t.hub.ctx;
+    const repo = db.getRepository(TerminalDevice);
+    const now = new Date();
+    const rows = Array.from({ length: 40 }, (_, i) =>
+      newDeviceRow({
+        merchantId: tenant.merchantId,
+        storeId: tenant.stores[0].id,
+        label: `Till ${i}`,
+        createdById: null,
+        expiresAt: new Date(now.getTime() + 86_400_000),
+        now,
+      }),
+    );
+    await repo.insert(rows);
+    const ids = (await repo.find({ where: { merchantId: tenant.merchantId }, select: { id: true } })).map((r) => r.id);
+    const [early, late] = [ids[5], ids[30]]; // one counted before it goes, one going before it is counted
+    const batcher = new LastSeenBatcher(devices, 60_000, new Metrics(false), logger);
+    const goneAt = (k: number) => new Date(Date.now() + 1000 + k); // later than the flush's own time
+    try {
+      batcher.watch(function* (visit) {
+        for (const [k, id] of ids.entries()) {
+          visit(id, '10.0.0.1');
+          if (k === 19) {
+            yield; // between two slices of the sweep, both tablets disconnect
+            batcher.touch(early, '10.0.0.7', goneAt(1));
+            batcher.touch(late, '10.0.0.8', goneAt(2));
+          }
+        }
+      }, 60_000);
+      await batcher.flush(); // `early` is written twice, its touch last; `late` once, its touch
+      const seen = async (id: number) => {
+        const r = await repo.findOneByOrFail({ id });
+        return { ip: r.lastSeenIp, later: r.lastSeenAt!.getTime() > now.getTime() + 900 };
+      };
+      expect(await seen(early)).to.deep.equal({ ip: '10.0.0.7', later: true });
+      expect(await seen(late)).to.deep.equal({ ip: '10.0.0.8', later: true });
+      expect(await repo.countBy({ merchantId: tenant.merchantId, lastSeenIp: '10.0.0.1' })).to.equal(38);
+    } finally {
+      await batcher.close();
+    }
+  });
 });
