@@ -52,8 +52,8 @@ export interface DomainEventMap {
 export interface TransactionalEventMap {
   'device.paired': { device: TerminalDevice; actor: Actor };
   'device.renamed': { device: TerminalDevice; actor: Actor; from: string };
-  /** The revoke's conditional UPDATE, not read back: `row()` reads it in the transaction for whoever needs it. */
-  'device.revoked': { device: RevokedDevice; actor: Actor; row: () => Promise<TerminalDevice> };
+  /** The revoke's conditional UPDATE, not read back: `view()` reads it in the transaction for whoever needs it. */
+  'device.revoked': { device: RevokedDevice; actor: Actor; view: () => Promise<DeviceView> };
   'device.reissued': { device: TerminalDevice; actor: Actor };
   'device.token_renewed': { device: TerminalDevice; actor: Actor };
   /** The expiry scan flagged the device (its conditional update): audited and sent to webhooks with it. */

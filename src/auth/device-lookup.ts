@@ -17,9 +17,12 @@ export interface DeviceTokenRow {
 const JTI = '\u0000jti';
 const NOW = '\u0000now';
 
+interface SqliteStatement {
+  get(...params: unknown[]): unknown;
+}
 interface SqliteConnection {
   open: boolean;
-  prepare(sql: string): { get(...params: unknown[]): unknown };
+  prepare(sql: string): SqliteStatement;
 }
 
 interface Compiled {
@@ -29,7 +32,7 @@ interface Compiled {
   /** What `:now` is compared with (`previous_jti_until`, a command's `expires_at`): converted as for that column. */
   nowColumn: ColumnMetadata;
   /** SQLite: better-sqlite3's own prepared statement, made at the first use on the connection it belongs to. */
-  statement?: { on: SqliteConnection; get(...params: unknown[]): unknown };
+  sqlite?: { on: SqliteConnection; statement: SqliteStatement };
 }
 
 /**
@@ -62,14 +65,11 @@ export class DeviceTokenLookup {
   }
 
   /** The statement on the data source's open connection (a closed one: the server is stopping, 503). */
-  private sqlite(c: Compiled): NonNullable<Compiled['statement']> {
+  private sqlite(c: Compiled): SqliteStatement {
     const connection = (this.db.driver as unknown as { databaseConnection?: SqliteConnection }).databaseConnection;
     if (!connection?.open) throw unavailable();
-    if (c.statement?.on !== connection) {
-      const statement = connection.prepare(c.sql);
-      c.statement = { on: connection, get: (...params) => statement.get(...params) };
-    }
-    return c.statement;
+    if (c.sqlite?.on !== connection) c.sqlite = { on: connection, statement: connection.prepare(c.sql) };
+    return c.sqlite.statement;
   }
 
   private compile(socket: boolean): Compiled {

@@ -2,9 +2,9 @@ import type { EntityManager, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /**
  * A multi-row INSERT as plain SQL, each value converted by the driver as TypeORM converts it (dates, booleans), a
- * column left undefined taking its literal default, or null where it may be null. No query builder (its parameter bookkeeping grows with the square of
- * the parameters: ~5 ms of one core for 200 rows of 12 columns, on the event loop) and no reload of generated
- * columns. For append-only rows, written in batches or inside a hot transaction.
+ * column left undefined taking its literal default, or null where it may be null. No query builder (its parameter
+ * bookkeeping grows with the square of the parameters: ~5 ms of one core for 200 rows of 12 columns, on the event
+ * loop) and no reload of generated columns. For append-only rows, written in batches or inside a hot transaction.
  */
 export async function insertRows<T extends ObjectLiteral>(
   m: EntityManager,

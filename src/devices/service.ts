@@ -183,22 +183,23 @@ export class DeviceService {
         { revokedAt: now, revokedById: actor.id, revokedReason: device.revokedReason, updatedAt: now },
       );
       if (!res.affected) return false;
-      const row = () => repo.findOneByOrFail({ id: deviceId, merchantId });
-      await this.events.record(m, 'device.revoked', { device, actor, row }, ahead);
+      const view = () => this.revokedView(merchantId, deviceId, m);
+      await this.events.record(m, 'device.revoked', { device, actor, view }, ahead);
       return true;
     });
     if (!revoked) return this.get(merchantId, deviceId);
-    // Dashboards and the answer share one read; offline whatever presence has not caught up on (the drop is out).
-    let read: Promise<DeviceView> | undefined;
-    const view = () => {
-      read ??= this.find(merchantId, deviceId).then(async (row) => ({
-        ...(await this.views([row]))[0],
-        online: false,
-      }));
-      return read;
-    };
+    let read: Promise<DeviceView> | undefined; // dashboards and the answer share one read, made after the drop
+    const view = () => (read ??= this.revokedView(merchantId, deviceId));
     this.events.emit('device.revoked', { device, actor, view });
     return view();
+  }
+
+  /** A device just revoked: its sockets are being dropped, so offline whatever presence has not caught up on. */
+  private async revokedView(merchantId: number, deviceId: number, m?: EntityManager): Promise<DeviceView> {
+    const row = await (m ?? this.db.manager)
+      .getRepository(TerminalDevice)
+      .findOneByOrFail({ id: deviceId, merchantId });
+    return { ...(await this.views([row], m))[0], online: false };
   }
 
   /**

@@ -100,6 +100,7 @@ export class LastSeenBatcher {
     // Connected devices with no state to merge are written alike (this time, their address): their ids go into one
     // list per address, an array slot each instead of a value, a map entry and a tuple.
     const byIp = new Map<string | null, number[]>();
+    let counted = 0;
     const visit = (id: number, ip: string | null) => {
       if (id % this.turns !== turn) return;
       const seen = this.pending.get(id);
@@ -109,6 +110,7 @@ export class LastSeenBatcher {
       const ids = byIp.get(ip);
       if (ids) ids.push(id);
       else byIp.set(ip, [id]);
+      counted++;
     };
     for (const _ of this.connected(visit)) if (!this.closing) await yieldLoop();
     const alike: SeenAlike[] = [];
@@ -118,7 +120,7 @@ export class LastSeenBatcher {
     this.pending.clear();
     // A flush's statements are spaced out over up to half the period (none on close): a burst of them (30 for 15,000
     // connected devices) would hold the database, and every request waiting on it, for a few hundred milliseconds.
-    const total = batch.length + alike.reduce((n, g) => n + g.ids.length, 0);
+    const total = batch.length + counted;
     const statements = Math.ceil(total / CHUNK);
     const gapMs = statements < 2 ? 0 : Math.min(MAX_GAP_MS, this.flushMs / 2 / statements);
     const started = performance.now();

@@ -1,15 +1,15 @@
 import type { DeviceCommand } from '../commands/entities';
 import { presentCommand } from '../commands/presenter';
+import type { DeviceView } from '../devices/domain';
 import type { TerminalDevice } from '../devices/entities';
 import { presentDevice } from '../devices/presenter';
 import type { DeviceService } from '../devices/service';
-import type { EntityManager } from 'typeorm';
 import type { EventBus, RevokedDevice, TransactionalEventMap } from '../events';
 import type { WebhookEventType } from './entities';
 import type { EndpointsAhead, WebhookOutbox } from './outbox';
 
-/** A transactional event about one device: its row, or (a revoke) what it knows and how to read the row. */
-type AboutDevice = { device: TerminalDevice } | { device: RevokedDevice; row: () => Promise<TerminalDevice> };
+/** A transactional event about one device: its row, or (a revoke) what it knows and how to read its view. */
+type AboutDevice = { device: TerminalDevice } | { device: RevokedDevice; view: () => Promise<DeviceView> };
 type DeviceEvent = {
   [K in keyof TransactionalEventMap]: TransactionalEventMap[K] extends AboutDevice ? K : never;
 }[keyof TransactionalEventMap];
@@ -27,10 +27,6 @@ export function webhookSubscriber(
   devices: Pick<DeviceService, 'views'>,
   warningDays: number,
 ): void {
-  const device = async (d: TerminalDevice, m?: EntityManager) => {
-    const [view] = await devices.views([d], m);
-    return presentDevice(view, warningDays);
-  };
   const onDevice = <K extends DeviceEvent>(
     name: K,
     type: WebhookEventType,
@@ -40,11 +36,10 @@ export function webhookSubscriber(
       name,
       async (e, m, ahead) => {
         const about = e as AboutDevice;
-        // The device's view (its row if not at hand, and presence) only when an endpoint subscribes.
+        // The device's view (a read, and presence) only when an endpoint subscribes; a revoke's, as it gives it.
         const data = async () => {
-          const view = await device('row' in about ? await about.row() : about.device, m);
-          // A revoked device's sockets are being dropped: offline, whatever presence has not caught up on yet.
-          return { device: name === 'device.revoked' ? { ...view, online: false } : view, ...extra(e) };
+          const view = 'view' in about ? await about.view() : (await devices.views([about.device], m))[0];
+          return { device: presentDevice(view, warningDays), ...extra(e) };
         };
         const event = { merchantId: about.device.merchantId, type, data };
         await outbox.enqueue(m, event, undefined, ahead as EndpointsAhead | undefined);

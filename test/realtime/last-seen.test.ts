@@ -78,25 +78,28 @@ describe('realtime: last_seen of many connected devices, written alike and one b
 
 describe('realtime: a big last_seen flush spaces its statements out', () => {
   const t = suite();
-  it('1,200 connected devices: three statements, a pause between each, all written', async () => {
+  const repo = () => t.hub.ctx.db.getRepository(TerminalDevice);
+  /** `n` devices of a new merchant's one store, inserted as they are; their ids. */
+  async function insertTills(n: number, now: Date): Promise<{ merchantId: number; ids: number[] }> {
     const tenant = await makeTenant(t, 1);
-    const { db, devices, logger } = t.hub.ctx;
-    const now = new Date();
-    const repo = db.getRepository(TerminalDevice);
-    const rows = Array.from({ length: 1200 }, (_, i) =>
-      repo.create(
-        newDeviceRow({
-          merchantId: tenant.merchantId,
-          storeId: tenant.stores[0].id,
-          label: `Till ${i}`,
-          createdById: null,
-          expiresAt: new Date(now.getTime() + 86_400_000),
-          now,
-        }),
-      ),
+    const rows = Array.from({ length: n }, (_, i) =>
+      newDeviceRow({
+        merchantId: tenant.merchantId,
+        storeId: tenant.stores[0].id,
+        label: `Till ${i}`,
+        createdById: null,
+        expiresAt: new Date(now.getTime() + 86_400_000),
+        now,
+      }),
     );
-    for (let i = 0; i < rows.length; i += 200) await repo.insert(rows.slice(i, i + 200));
-    const ids = (await repo.find({ where: { merchantId: tenant.merchantId }, select: { id: true } })).map((r) => r.id);
+    for (let i = 0; i < rows.length; i += 200) await repo().insert(rows.slice(i, i + 200));
+    const found = await repo().find({ where: { merchantId: tenant.merchantId }, select: { id: true } });
+    return { merchantId: tenant.merchantId, ids: found.map((r) => r.id) };
+  }
+
+  it('1,200 connected devices: three statements, a pause between each, all written', async () => {
+    const { devices, logger } = t.hub.ctx;
+    const { merchantId, ids } = await insertTills(1200, new Date());
     expect(ids).to.have.length(1200);
     const at: number[] = [];
     interceptQueries(t, (sql, _params, run) => {
@@ -116,7 +119,7 @@ describe('realtime: a big last_seen flush spaces its statements out', () => {
       expect(at).to.have.length(3);
       expect(at[1] - at[0]).to.be.at.least(180);
       expect(at[2] - at[1]).to.be.at.least(180);
-      const written = await repo.countBy({ merchantId: tenant.merchantId, lastSeenIp: '127.0.0.9' });
+      const written = await repo().countBy({ merchantId, lastSeenIp: '127.0.0.9' });
       expect(written).to.equal(1200);
     } finally {
       await batcher.close();
@@ -124,22 +127,9 @@ describe('realtime: a big last_seen flush spaces its statements out', () => {
   });
 
   it('a device that goes away while a flush counts the connected ones keeps its newer time and address', async () => {
-    const tenant = await makeTenant(t, 1);
-    const { db, devices, logger } = t.hub.ctx;
-    const repo = db.getRepository(TerminalDevice);
+    const { devices, logger } = t.hub.ctx;
     const now = new Date();
-    const rows = Array.from({ length: 40 }, (_, i) =>
-      newDeviceRow({
-        merchantId: tenant.merchantId,
-        storeId: tenant.stores[0].id,
-        label: `Till ${i}`,
-        createdById: null,
-        expiresAt: new Date(now.getTime() + 86_400_000),
-        now,
-      }),
-    );
-    await repo.insert(rows);
-    const ids = (await repo.find({ where: { merchantId: tenant.merchantId }, select: { id: true } })).map((r) => r.id);
+    const { merchantId, ids } = await insertTills(40, now);
     const [early, late] = [ids[5], ids[30]]; // one counted before it goes, one going before it is counted
     const batcher = new LastSeenBatcher(devices, 60_000, new Metrics(false), logger);
     const goneAt = (k: number) => new Date(Date.now() + 1000 + k); // later than the flush's own time
@@ -156,12 +146,12 @@ describe('realtime: a big last_seen flush spaces its statements out', () => {
       }, 60_000);
       await batcher.flush(); // `early` is written twice, its touch last; `late` once, its touch
       const seen = async (id: number) => {
-        const r = await repo.findOneByOrFail({ id });
+        const r = await repo().findOneByOrFail({ id });
         return { ip: r.lastSeenIp, later: r.lastSeenAt!.getTime() > now.getTime() + 900 };
       };
       expect(await seen(early)).to.deep.equal({ ip: '10.0.0.7', later: true });
       expect(await seen(late)).to.deep.equal({ ip: '10.0.0.8', later: true });
-      expect(await repo.countBy({ merchantId: tenant.merchantId, lastSeenIp: '10.0.0.1' })).to.equal(38);
+      expect(await repo().countBy({ merchantId, lastSeenIp: '10.0.0.1' })).to.equal(38);
     } finally {
       await batcher.close();
     }
