@@ -53,7 +53,7 @@ export class RateLimit {
   }
 }
 
-/** The limits of the REST API; see the README's security section for the figures and why. */
+/** The limits of the REST API; see docs/security.md for the figures and why. */
 export interface Limits {
   /** Failed logins per client address (rotating emails does not help an attacker). */
   loginPerAddress: RateLimit;

@@ -1,5 +1,5 @@
 /**
- * The reference tablet as a command line: `npm run tablet -- --qr pairing.png`. See README "Reference tablet client".
+ * The reference tablet as a command line: `npm run tablet -- --qr pairing.png`. See docs/realtime.md.
  * Exit codes: 0 stopped by SIGINT/SIGTERM, 2 bad arguments, 3 revoked, 4 expired, 5 invalid token.
  */
 import fs from 'node:fs';

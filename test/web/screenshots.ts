@@ -1,5 +1,5 @@
 /**
- * Takes the screenshots of the pages kept under docs/ (referenced from README.md), on a seeded demo tenant.
+ * Takes the screenshots kept under docs/ (shown in README.md and docs/dashboard.md), on a seeded demo tenant.
  * Run: npx tsx test/web/screenshots.ts
  */
 import 'reflect-metadata';

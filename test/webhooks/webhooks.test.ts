@@ -111,8 +111,8 @@ describe('webhooks (§13): endpoints, signed deliveries from the outbox, retries
     expect(d.next_attempt_at).to.equal(null);
   });
 
-  it("the README's 10-line receiver verifies a real delivery and refuses a tampered one", async () => {
-    const readme = fs.readFileSync(path.resolve('README.md'), 'utf8');
+  it("the docs' 10-line receiver (docs/webhooks.md) verifies a real delivery and refuses a tampered one", async () => {
+    const readme = fs.readFileSync(path.resolve('docs/webhooks.md'), 'utf8');
     const code = /\*\*Verifying a delivery\*\*[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)![1];
     const file = path.join(tempDir(), 'verify.mjs');
     fs.writeFileSync(file, code);
