@@ -1,5 +1,4 @@
 import pino from 'pino';
-import pretty from 'pino-pretty';
 
 export type Logger = pino.Logger;
 export type LogFormat = 'json' | 'pretty';
@@ -34,7 +33,8 @@ export function createLogger(
       censor: '[redacted]',
     },
   };
-  if (format === 'json') return destination === process.stdout ? pino(options) : pino(options, destination);
+  const pretty = format === 'pretty' ? loadPretty() : undefined;
+  if (!pretty) return destination === process.stdout ? pino(options) : pino(options, destination);
   // A stream in this thread rather than a transport (worker thread): lines come out in order with the rest of
   // stdout, and nothing is lost when the process exits.
   return pino(
@@ -64,6 +64,18 @@ export function safeError(err: unknown): Record<string, unknown> {
     out.driverError = rest;
   }
   return out;
+}
+
+/**
+ * pino-pretty is a development dependency: a production install (`npm ci --omit=dev`) has none, and logs JSON
+ * lines even on a terminal.
+ */
+function loadPretty(): typeof import('pino-pretty') | undefined {
+  try {
+    return require('pino-pretty');
+  } catch {
+    return undefined;
+  }
 }
 
 const PINO_KEYS = new Set(['level', 'time', 'pid', 'hostname', 'service', 'msg', 'req', 'res', 'responseTime', 'err']);
